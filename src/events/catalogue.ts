@@ -1,0 +1,202 @@
+import { z } from 'zod';
+import { checkName, stepName, anyStepName } from '../schemas/steps';
+import { clusterIdentifier, isoTimestamp, operationId, region, snapshotIdentifier } from '../schemas/identifiers';
+import { restoreRequest } from '../schemas/restore-request';
+
+/**
+ * The domain events of the choreography: the one place where their names, payload schemas and
+ * examples live. JSON Schema is generated from these (`aurora-restore events`), never hand-written.
+ */
+export const EVENT_SOURCE = 'aurora.restore';
+export const SCHEMA_VERSION = 1;
+
+const base = {
+  operationId,
+  occurredAt: isoTimestamp,
+  schemaVersion: z.literal(SCHEMA_VERSION),
+};
+
+const snapshotRef = z.strictObject({
+  snapshotId: snapshotIdentifier,
+  snapshotArn: z.string().startsWith('arn:'),
+  region,
+});
+
+export const errorCode = z.enum([
+  'InvalidRequest',
+  'SnapshotNotFound',
+  'SnapshotNotAvailable',
+  'TargetBusy',
+  'TargetExists',
+  'DeletionRefused',
+  'CopyFailed',
+  'DeleteFailed',
+  'RestoreFailed',
+  'KmsKeyNotAccessible',
+  'UserSetupFailed',
+  'SecretNotFound',
+  'Throttled',
+  'TransientFault',
+  'AccessDenied',
+  'Timeout',
+  'StepFailedRepeatedly',
+  'InternalError',
+]);
+export type ErrorCode = z.infer<typeof errorCode>;
+
+export const eventSchemas = {
+  RestoreRequested: z.strictObject({ ...base, request: restoreRequest }),
+  SnapshotValidated: z.strictObject({
+    ...base,
+    snapshot: snapshotRef.extend({
+      sourceClusterId: clusterIdentifier,
+      status: z.literal('available'),
+      encrypted: z.boolean(),
+      kmsKeyId: z.string().optional(),
+      engine: z.string(),
+      createdAt: isoTimestamp,
+    }),
+  }),
+  CopyStarted: z.strictObject({ ...base, target: snapshotRef }),
+  CopyCompleted: z.strictObject({ ...base, skipped: z.boolean(), snapshot: snapshotRef }),
+  ClusterDeletionStarted: z.strictObject({
+    ...base,
+    clusterId: clusterIdentifier,
+    region,
+    finalSnapshotId: snapshotIdentifier.optional(),
+  }),
+  TargetCleared: z.strictObject({ ...base, deleted: z.boolean(), finalSnapshotId: snapshotIdentifier.optional() }),
+  ClusterRestoreStarted: z.strictObject({ ...base, clusterId: clusterIdentifier, instanceId: clusterIdentifier, region }),
+  ClusterAvailable: z.strictObject({
+    ...base,
+    clusterId: clusterIdentifier,
+    region,
+    writerEndpoint: z.string().min(1),
+    readerEndpoint: z.string().min(1),
+    port: z.number().int().positive(),
+  }),
+  UsersConfigured: z.strictObject({ ...base, users: z.array(z.string()), masterSecretName: z.string() }),
+  RestoreSucceeded: z.strictObject({
+    ...base,
+    clusterId: clusterIdentifier,
+    region,
+    writerEndpoint: z.string(),
+    snapshotArchive: z.enum(['deleted', 'retained', 'not-copied']),
+  }),
+  RestoreFailed: z.strictObject({
+    ...base,
+    step: anyStepName,
+    code: errorCode,
+    message: z.string().max(2000),
+    retryable: z.boolean(),
+  }),
+  RecheckDue: z.strictObject({ ...base, check: checkName, attempt: z.number().int().min(1) }),
+  OperationDeadlineReached: z.strictObject({ ...base, deadline: isoTimestamp }),
+} as const;
+
+export type EventName = keyof typeof eventSchemas;
+export const EVENT_NAMES = Object.keys(eventSchemas) as EventName[];
+export type EventDetail<N extends EventName> = z.output<(typeof eventSchemas)[N]>;
+export type DomainEvent = { [N in EventName]: { type: N; detail: EventDetail<N> } }[EventName];
+export type EventOf<N extends EventName> = Extract<DomainEvent, { type: N }>;
+
+/** Payload without the envelope fields every event carries. */
+export type EventBody<N extends EventName> = Omit<EventDetail<N>, 'operationId' | 'occurredAt' | 'schemaVersion'>;
+
+/** Builds a validated domain event. Throws a zod error naming the field when the payload is wrong. */
+export function domainEvent<N extends EventName>(type: N, operationId: string, occurredAt: Date, body: EventBody<N>): EventOf<N> {
+  const detail = eventSchemas[type].parse({ ...body, operationId, occurredAt: occurredAt.toISOString(), schemaVersion: SCHEMA_VERSION });
+  return { type, detail } as EventOf<N>;
+}
+
+export const eventNames = z.enum(EVENT_NAMES as [EventName, ...EventName[]]);
+
+/** Who publishes each event: documentation for the graph and the README, checked against the steps by a test. */
+export const PUBLISHERS: Record<EventName, string[]> = {
+  RestoreRequested: ['cli', 'api', 'nightly-schedule'],
+  SnapshotValidated: ['snapshot-check'],
+  CopyStarted: ['copy-snapshot'],
+  CopyCompleted: ['copy-snapshot', 'check-copy-status'],
+  ClusterDeletionStarted: ['delete-rds'],
+  TargetCleared: ['delete-rds', 'check-delete-status'],
+  ClusterRestoreStarted: ['restore-snapshot'],
+  ClusterAvailable: ['check-restore-status'],
+  UsersConfigured: ['setup-db-users'],
+  RestoreSucceeded: ['archive-snapshot'],
+  RestoreFailed: [...stepName.options, 'watchdog', 'dead-letter'],
+  RecheckDue: ['scheduler'],
+  OperationDeadlineReached: ['scheduler'],
+};
+
+const T = '2026-11-24T02:00:00.000Z';
+const OP = 'restore-20261124-020000-k3x9q2';
+const SRC_ARN = 'arn:aws:rds:us-east-1:123456789012:cluster-snapshot:rds:aurora-prod-2026-11-24-00-05';
+const COPY_ARN = 'arn:aws:rds:us-west-2:123456789012:cluster-snapshot:aurora-restore-k3x9q2-aurora-prod-2026-11-24-00-05';
+const b = { operationId: OP, occurredAt: T, schemaVersion: SCHEMA_VERSION } as const;
+
+/** One example per event; each is validated against its schema by a test. */
+export const EXAMPLES: { [N in EventName]: z.input<(typeof eventSchemas)[N]> } = {
+  RestoreRequested: {
+    ...b,
+    request: {
+      sourceClusterId: 'aurora-prod',
+      snapshotDate: '2026-11-24',
+      sourceRegion: 'us-east-1',
+      targetRegion: 'us-west-2',
+      targetClusterId: 'aurora-staging',
+      instanceClass: 'db.r6g.large',
+      subnetGroup: 'staging-db-subnets',
+      securityGroupIds: ['sg-0a1b2c3d'],
+      deleteExisting: true,
+      keepSnapshot: false,
+      skipFinalSnapshot: false,
+    },
+  },
+  SnapshotValidated: {
+    ...b,
+    snapshot: {
+      snapshotId: 'rds:aurora-prod-2026-11-24-00-05',
+      snapshotArn: SRC_ARN,
+      region: 'us-east-1',
+      sourceClusterId: 'aurora-prod',
+      status: 'available',
+      encrypted: true,
+      kmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/source-key',
+      engine: 'aurora-postgresql',
+      createdAt: '2026-11-24T00:05:00.000Z',
+    },
+  },
+  CopyStarted: { ...b, target: { snapshotId: 'aurora-restore-k3x9q2-aurora-prod-2026-11-24-00-05', snapshotArn: COPY_ARN, region: 'us-west-2' } },
+  CopyCompleted: { ...b, skipped: false, snapshot: { snapshotId: 'aurora-restore-k3x9q2-aurora-prod-2026-11-24-00-05', snapshotArn: COPY_ARN, region: 'us-west-2' } },
+  ClusterDeletionStarted: { ...b, clusterId: 'aurora-staging', region: 'us-west-2', finalSnapshotId: 'aurora-staging-final-k3x9q2' },
+  TargetCleared: { ...b, deleted: true, finalSnapshotId: 'aurora-staging-final-k3x9q2' },
+  ClusterRestoreStarted: { ...b, clusterId: 'aurora-staging', instanceId: 'aurora-staging-writer', region: 'us-west-2' },
+  ClusterAvailable: {
+    ...b,
+    clusterId: 'aurora-staging',
+    region: 'us-west-2',
+    writerEndpoint: 'aurora-staging.cluster-c0ffee.us-west-2.rds.amazonaws.com',
+    readerEndpoint: 'aurora-staging.cluster-ro-c0ffee.us-west-2.rds.amazonaws.com',
+    port: 5432,
+  },
+  UsersConfigured: { ...b, users: ['app'], masterSecretName: 'aurora-restore/clusters/aurora-staging/master' },
+  RestoreSucceeded: {
+    ...b,
+    clusterId: 'aurora-staging',
+    region: 'us-west-2',
+    writerEndpoint: 'aurora-staging.cluster-c0ffee.us-west-2.rds.amazonaws.com',
+    snapshotArchive: 'deleted',
+  },
+  RestoreFailed: { ...b, step: 'snapshot-check', code: 'SnapshotNotFound', message: 'No automated snapshot of aurora-prod on 2026-11-24 in us-east-1', retryable: false },
+  RecheckDue: { ...b, check: 'copy', attempt: 3 },
+  OperationDeadlineReached: { ...b, deadline: '2026-11-24T04:00:00.000Z' },
+};
+
+/** JSON Schema for every event, generated from the zod schemas. */
+export function eventJsonSchemas(): Record<EventName, unknown> {
+  const out = {} as Record<EventName, unknown>;
+  for (const name of EVENT_NAMES) {
+    out[name] = { title: name, ...z.toJSONSchema(eventSchemas[name], { io: 'input', unrepresentable: 'any' }) };
+  }
+  return out;
+}

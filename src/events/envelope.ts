@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { describeIssues } from '../schemas/restore-request';
+import { EVENT_SOURCE, eventSchemas, type DomainEvent, type EventName } from './catalogue';
+import { RDS_DETAIL_TYPES, RDS_SOURCE, rdsEventDetail, type RdsEventDetail } from './rds';
+
+/** The EventBridge event envelope, as SQS receives it from a rule target. */
+export const eventBridgeEnvelope = z.object({
+  version: z.string(),
+  id: z.string().min(1),
+  'detail-type': z.string().min(1),
+  source: z.string().min(1),
+  account: z.string(),
+  time: z.string(),
+  region: z.string(),
+  resources: z.array(z.string()).default([]),
+  detail: z.unknown(),
+  'replay-name': z.string().optional(),
+});
+export type EventBridgeEnvelope = z.infer<typeof eventBridgeEnvelope>;
+
+export type ParsedEvent =
+  | { kind: 'domain'; envelope: EventBridgeEnvelope; event: DomainEvent }
+  | { kind: 'rds'; envelope: EventBridgeEnvelope; detailType: string; detail: RdsEventDetail };
+
+/** A message we cannot act on. `operationId` is set when the message names a valid operation. */
+export class InvalidEventError extends Error {
+  constructor(
+    message: string,
+    readonly operationId?: string,
+  ) {
+    super(message);
+    this.name = 'InvalidEventError';
+  }
+}
+
+/** Parses an SQS body (JSON text) into a typed domain event or RDS event, with errors that name the field. */
+export function parseEventBody(body: string): ParsedEvent {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    throw new InvalidEventError('body: expected JSON text of an EventBridge event');
+  }
+  const env = eventBridgeEnvelope.safeParse(json);
+  if (!env.success) throw new InvalidEventError(describeIssues(env.error));
+  const envelope = env.data;
+  if (envelope.source === EVENT_SOURCE) {
+    const type = envelope['detail-type'];
+    if (!(type in eventSchemas)) throw new InvalidEventError(`detail-type: expected a pipeline event name, got ${JSON.stringify(type)}`);
+    const parsed = eventSchemas[type as EventName].safeParse(envelope.detail);
+    if (!parsed.success) {
+      const opId = (envelope.detail as { operationId?: unknown } | null)?.operationId;
+      const valid = typeof opId === 'string' && /^restore-\d{8}-\d{6}-[a-z0-9]{6}$/.test(opId);
+      throw new InvalidEventError(`${type}: ${describeIssues(parsed.error, 'detail')}`, valid ? opId : undefined);
+    }
+    return { kind: 'domain', envelope, event: { type, detail: parsed.data } as DomainEvent };
+  }
+  if (envelope.source === RDS_SOURCE) {
+    const types = Object.values(RDS_DETAIL_TYPES) as string[];
+    if (!types.includes(envelope['detail-type'])) {
+      throw new InvalidEventError(`detail-type: expected one of ${types.join(', ')}, got ${JSON.stringify(envelope['detail-type'])}`);
+    }
+    const parsed = rdsEventDetail.safeParse(envelope.detail);
+    if (!parsed.success) throw new InvalidEventError(`${envelope['detail-type']}: ${describeIssues(parsed.error, 'detail')}`);
+    return { kind: 'rds', envelope, detailType: envelope['detail-type'], detail: parsed.data };
+  }
+  throw new InvalidEventError(`source: expected ${EVENT_SOURCE} or ${RDS_SOURCE}, got ${JSON.stringify(envelope.source)}`);
+}
+
+/** Builds the PutEvents entry for a domain event. */
+export function toPutEventsEntry(event: DomainEvent, eventBusName: string) {
+  return {
+    Source: EVENT_SOURCE,
+    DetailType: event.type,
+    Detail: JSON.stringify(event.detail),
+    EventBusName: eventBusName,
+    Time: new Date(event.detail.occurredAt),
+  };
+}

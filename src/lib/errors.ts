@@ -1,0 +1,95 @@
+import type { ErrorCode } from '../events/catalogue';
+import type { Clock } from './ports';
+
+/** A failure the pipeline understands: it ends the operation with `RestoreFailed` carrying this code. */
+export class PipelineError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly retryable = false,
+  ) {
+    super(message);
+    this.name = 'PipelineError';
+  }
+}
+
+const THROTTLING = new Set(['Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'TooManyRequestsException', 'ProvisionedThroughputExceededException']);
+const TRANSIENT = new Set([
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'InternalFailure',
+  'InternalServerError',
+  'InternalServiceError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TimeoutError',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+]);
+const BY_NAME: Record<string, ErrorCode> = {
+  DBClusterSnapshotNotFoundFault: 'SnapshotNotFound',
+  DBSnapshotNotFound: 'SnapshotNotFound',
+  KMSKeyNotAccessibleFault: 'KmsKeyNotAccessible',
+  AccessDenied: 'AccessDenied',
+  AccessDeniedException: 'AccessDenied',
+  UnauthorizedOperation: 'AccessDenied',
+  ResourceNotFoundException: 'SecretNotFound',
+};
+
+export interface Classified {
+  code: ErrorCode;
+  retryable: boolean;
+  message: string;
+}
+
+/** The one place errors are classified: throttling and transient faults are retryable, the rest are not. */
+export function classifyError(err: unknown): Classified {
+  if (err instanceof PipelineError) return { code: err.code, retryable: err.retryable, message: err.message };
+  const e = err as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
+  const name = e?.name ?? e?.code ?? 'Error';
+  const message = `${name}: ${e?.message ?? String(err)}`;
+  if (THROTTLING.has(name) || (e?.code && THROTTLING.has(e.code))) return { code: 'Throttled', retryable: true, message };
+  if (TRANSIENT.has(name) || (e?.code && TRANSIENT.has(e.code)) || (e?.$metadata?.httpStatusCode ?? 0) >= 500) {
+    return { code: 'TransientFault', retryable: true, message };
+  }
+  const code = BY_NAME[name];
+  if (code) return { code, retryable: false, message };
+  return { code: 'InternalError', retryable: false, message };
+}
+
+export interface RetryPolicy {
+  maxRetries: number;
+  intervalSeconds: number;
+  backoffRate: number;
+}
+
+/**
+ * Retries retryable failures (throttling, transient faults) with exponential backoff, as the seed's
+ * Step Functions `Retry` did (IntervalSeconds, MaxAttempts, BackoffRate). Waits on the given clock,
+ * so the local runtime's virtual clock makes retries instant in simulated time.
+ */
+export async function withRetry<T>(
+  fn: () => Promise<T>,
+  policy: RetryPolicy,
+  clock: Clock,
+  onRetry?: (attempt: number, error: Classified) => void,
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const c = classifyError(err);
+      if (!c.retryable || attempt >= policy.maxRetries) throw err;
+      onRetry?.(attempt + 1, c);
+      await clock.sleep(policy.intervalSeconds * 1000 * policy.backoffRate ** attempt);
+    }
+  }
+}
+
+/** True when the error is the named AWS fault. */
+export function isFault(err: unknown, ...names: string[]): boolean {
+  const name = (err as { name?: string })?.name;
+  return name !== undefined && names.includes(name);
+}

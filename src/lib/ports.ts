@@ -1,0 +1,165 @@
+/**
+ * The small interfaces the steps depend on. AWS adapters live in src/lib/aws, local ones in
+ * src/lib/local. No step imports an AWS SDK; no adapter contains a pipeline decision.
+ */
+import type { DomainEvent } from '../events/catalogue';
+
+export interface Clock {
+  now(): Date;
+  /** Waits `ms` milliseconds (virtual time in the local runtime). */
+  sleep(ms: number): Promise<void>;
+}
+
+export interface SnapshotInfo {
+  snapshotId: string;
+  snapshotArn: string;
+  region: string;
+  sourceClusterId: string;
+  /** RDS status: creating | copying | available | deleting | failed ... */
+  status: string;
+  snapshotType: 'automated' | 'manual';
+  createdAt: string;
+  encrypted: boolean;
+  kmsKeyId?: string;
+  engine: string;
+  engineVersion?: string;
+  /** 0-100 while copying. */
+  percentProgress?: number;
+  tags: Record<string, string>;
+}
+
+export interface ClusterInfo {
+  clusterId: string;
+  clusterArn: string;
+  region: string;
+  /** RDS status: creating | available | deleting | failed | inaccessible-encryption-credentials ... */
+  status: string;
+  engine: string;
+  deletionProtection: boolean;
+  endpoint?: string;
+  readerEndpoint?: string;
+  port?: number;
+  /** DB instance identifiers in the cluster. */
+  members: string[];
+  tags: Record<string, string>;
+}
+
+export interface InstanceInfo {
+  instanceId: string;
+  instanceArn: string;
+  region: string;
+  clusterId?: string;
+  /** RDS status: creating | available | deleting | failed ... */
+  status: string;
+  instanceClass: string;
+  tags: Record<string, string>;
+}
+
+/**
+ * The RDS control plane. Errors are thrown with the AWS fault name as `name`
+ * (DBClusterSnapshotNotFoundFault, DBClusterAlreadyExistsFault, InvalidDBClusterStateFault,
+ * Throttling, ...), exactly as the SDK throws them; `classifyError` maps them to pipeline codes.
+ */
+export interface Rds {
+  describeClusterSnapshot(region: string, snapshotId: string): Promise<SnapshotInfo | undefined>;
+  /** Automated cluster snapshots of a cluster, newest first. */
+  listAutomatedSnapshots(region: string, clusterId: string): Promise<SnapshotInfo[]>;
+  copyClusterSnapshot(input: {
+    sourceRegion: string;
+    targetRegion: string;
+    sourceSnapshotArn: string;
+    targetSnapshotId: string;
+    kmsKeyId?: string;
+    tags: Record<string, string>;
+  }): Promise<SnapshotInfo>;
+  deleteClusterSnapshot(region: string, snapshotId: string): Promise<void>;
+  describeCluster(region: string, clusterId: string): Promise<ClusterInfo | undefined>;
+  deleteCluster(region: string, input: { clusterId: string; finalSnapshotId?: string }): Promise<void>;
+  restoreClusterFromSnapshot(
+    region: string,
+    input: {
+      clusterId: string;
+      snapshotId: string;
+      engine: string;
+      subnetGroup?: string;
+      securityGroupIds: string[];
+      kmsKeyId?: string;
+      tags: Record<string, string>;
+    },
+  ): Promise<ClusterInfo>;
+  describeInstance(region: string, instanceId: string): Promise<InstanceInfo | undefined>;
+  createInstance(
+    region: string,
+    input: { instanceId: string; clusterId: string; instanceClass: string; engine: string; tags: Record<string, string> },
+  ): Promise<InstanceInfo>;
+  deleteInstance(region: string, instanceId: string): Promise<void>;
+  modifyClusterMasterPassword(region: string, clusterId: string, password: string): Promise<void>;
+}
+
+export interface EventBus {
+  /** Publishes domain events on the pipeline bus (batches of 10, failed entries retried). */
+  publish(events: DomainEvent[]): Promise<void>;
+}
+
+export interface RecheckScheduler {
+  /**
+   * Creates a one-time schedule that puts `event` on the pipeline bus at `at` (one-minute precision on AWS).
+   * Idempotent by `name`: an existing schedule of that name is success.
+   */
+  scheduleOnce(input: { name: string; at: Date; event: DomainEvent }): Promise<void>;
+  cancel(name: string): Promise<void>;
+}
+
+export interface Notification {
+  subject: string;
+  message: string;
+  attributes: Record<string, string>;
+  /** The same notification published twice has the same id; the local outbox and FIFO topics drop the repeat. */
+  deduplicationId: string;
+}
+
+export interface Notifier {
+  publish(n: Notification): Promise<{ messageId: string }>;
+}
+
+export interface Secrets {
+  /** Parsed JSON value of a secret; throws `ResourceNotFoundException` when it does not exist. */
+  getJson(name: string): Promise<unknown>;
+  /** Creates or updates a secret (KMS-encrypted on AWS) and returns its ARN. */
+  putJson(name: string, value: unknown): Promise<{ arn: string }>;
+}
+
+export interface DbCredentials {
+  username: string;
+  password: string;
+}
+
+export interface DbEndpoint {
+  host: string;
+  port: number;
+  database: string;
+}
+
+export interface AppUser extends DbCredentials {
+  /** Privileges on all tables of schema public. */
+  privileges: ('SELECT' | 'INSERT' | 'UPDATE' | 'DELETE')[];
+}
+
+export interface DatabaseAdmin {
+  /** Creates or updates each user (LOGIN, password) and its grants, with quoted identifiers. Idempotent. */
+  configureUsers(endpoint: DbEndpoint, master: DbCredentials, users: AppUser[]): Promise<void>;
+  /** Logs in as the user and checks it is who it says and may connect; throws if not. */
+  verifyLogin(endpoint: DbEndpoint, user: DbCredentials): Promise<void>;
+}
+
+export interface Logger {
+  debug(message: string, extra?: Record<string, unknown>): void;
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
+
+export interface Metrics {
+  count(name: string, value?: number, dimensions?: Record<string, string>): void;
+  seconds(name: string, value: number, dimensions?: Record<string, string>): void;
+}

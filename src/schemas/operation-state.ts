@@ -1,0 +1,158 @@
+import { z } from 'zod';
+import { errorCode } from '../events/catalogue';
+import { anyStepName, STEP_NAMES, type StepName } from './steps';
+import type { RestoreRequest } from './restore-request';
+
+/** Operation statuses. The only terminal ones are SUCCEEDED and FAILED. */
+export const OPERATION_STATUSES = [
+  'REQUESTED',
+  'SNAPSHOT_VALIDATED',
+  'COPY_IN_PROGRESS',
+  'COPY_COMPLETED',
+  'DELETE_IN_PROGRESS',
+  'TARGET_CLEARED',
+  'RESTORE_IN_PROGRESS',
+  'CLUSTER_AVAILABLE',
+  'USERS_CONFIGURED',
+  'SUCCEEDED',
+  'FAILED',
+] as const;
+export const operationStatus = z.enum(OPERATION_STATUSES);
+export type OperationStatus = z.infer<typeof operationStatus>;
+export const TERMINAL_STATUSES = ['SUCCEEDED', 'FAILED'] as const;
+export const isTerminal = (s: string): s is 'SUCCEEDED' | 'FAILED' => (TERMINAL_STATUSES as readonly string[]).includes(s);
+
+/** The step that acts next, as the seed's `next_step` (upper snake case), or NONE when terminal. */
+export const nextStepName = (step: StepName | 'NONE') => step.toUpperCase().replaceAll('-', '_');
+
+export const stepRecord = z.object({
+  status: z.enum(['RUNNING', 'DONE', 'FAILED']),
+  started_at: z.string(),
+  finished_at: z.string().optional(),
+  duration_seconds: z.number().optional(),
+  attempts: z.number().int(),
+  /** Claim token and lease of the worker running the step (crash recovery). */
+  token: z.string().optional(),
+  lease_until: z.string().optional(),
+  /** The event the step published, republished verbatim on a repeat. */
+  outcome: z.object({ type: z.string(), detail: z.record(z.string(), z.unknown()) }).optional(),
+  error: z.object({ code: errorCode, message: z.string() }).optional(),
+});
+export type StepRecord = z.infer<typeof stepRecord>;
+
+export const operationError = z
+  .object({ step: anyStepName, code: errorCode, message: z.string(), retryable: z.boolean() })
+  .nullable();
+
+/** The seed's metrics schema, per operation. */
+export const operationMetrics = z.object({
+  snapshot_validation_duration_seconds: z.number().optional(),
+  snapshot_copy_duration_seconds: z.number().optional(),
+  delete_duration_seconds: z.number().optional(),
+  restore_duration_seconds: z.number().optional(),
+  user_setup_duration_seconds: z.number().optional(),
+  archive_duration_seconds: z.number().optional(),
+  total_duration_seconds: z.number().optional(),
+  error_count: z.number().int(),
+  retry_count: z.number().int(),
+});
+export type OperationMetrics = z.infer<typeof operationMetrics>;
+
+/**
+ * The state object of the seed (operation_id, status, start_time, last_updated_time, parameters,
+ * snapshot_details, restore_details, error, next_step), plus per-step records and metrics, stored as
+ * ONE DynamoDB item so that a step's claim, its idempotency check and the terminal check are a single
+ * conditional write.
+ */
+export const operationState = z.object({
+  operation_id: z.string(),
+  status: operationStatus,
+  start_time: z.string(),
+  last_updated_time: z.string(),
+  parameters: z.object({
+    source_snapshot_id: z.string().optional(),
+    source_cluster_id: z.string().optional(),
+    source_snapshot_date: z.string().optional(),
+    source_region: z.string(),
+    target_region: z.string(),
+    target_cluster_id: z.string(),
+    db_instance_class: z.string(),
+    vpc_security_group_ids: z.array(z.string()),
+    db_subnet_group_name: z.string().optional(),
+    delete_existing: z.boolean(),
+    keep_snapshot: z.boolean(),
+    skip_final_snapshot: z.boolean(),
+    requested_by: z.string().optional(),
+  }),
+  snapshot_details: z.object({
+    source_snapshot_id: z.string().optional(),
+    snapshot_arn: z.string().optional(),
+    snapshot_status: z.string().optional(),
+    target_snapshot_id: z.string().optional(),
+    target_snapshot_arn: z.string().optional(),
+    copied: z.boolean().optional(),
+    engine: z.string().optional(),
+    kms_key_id: z.string().optional(),
+    archive: z.enum(['deleted', 'retained', 'not-copied']).optional(),
+  }),
+  restore_details: z.object({
+    cluster_id: z.string().optional(),
+    instance_id: z.string().optional(),
+    cluster_status: z.string().optional(),
+    writer_endpoint: z.string().nullable().optional(),
+    reader_endpoint: z.string().nullable().optional(),
+    port: z.number().optional(),
+    deleted_existing_cluster: z.boolean().optional(),
+    final_snapshot_id: z.string().optional(),
+    master_secret_name: z.string().optional(),
+    users: z.array(z.string()).optional(),
+  }),
+  error: operationError,
+  next_step: z.string(),
+  steps: z.record(z.string(), stepRecord),
+  metrics: operationMetrics,
+  notification: z.object({ message_id: z.string(), sent_at: z.string() }).optional(),
+  /** TTL attribute (epoch seconds): state is kept STATE_TTL_DAYS (90 by default). */
+  expires_at: z.number().int(),
+});
+export type OperationState = z.infer<typeof operationState>;
+
+export function parametersFrom(r: RestoreRequest): OperationState['parameters'] {
+  return {
+    source_snapshot_id: r.snapshotId,
+    source_cluster_id: r.sourceClusterId,
+    source_snapshot_date: r.snapshotDate,
+    source_region: r.sourceRegion,
+    target_region: r.targetRegion,
+    target_cluster_id: r.targetClusterId,
+    db_instance_class: r.instanceClass,
+    vpc_security_group_ids: r.securityGroupIds,
+    db_subnet_group_name: r.subnetGroup,
+    delete_existing: r.deleteExisting,
+    keep_snapshot: r.keepSnapshot,
+    skip_final_snapshot: r.skipFinalSnapshot,
+    requested_by: r.requestedBy,
+  };
+}
+
+const secondsBetween = (a?: string, b?: string) =>
+  a && b ? Math.round((Date.parse(b) - Date.parse(a)) / 100) / 10 : undefined;
+
+/** The seed's per-operation metrics, derived from the step records (never stored twice by hand). */
+export function deriveMetrics(s: Pick<OperationState, 'steps' | 'start_time' | 'metrics'>, endTime?: string): OperationMetrics {
+  const st = s.steps;
+  const done = (n: StepName) => st[n]?.finished_at;
+  return {
+    snapshot_validation_duration_seconds: st['snapshot-check']?.duration_seconds,
+    snapshot_copy_duration_seconds: secondsBetween(st['copy-snapshot']?.started_at, done('check-copy-status') ?? done('copy-snapshot')),
+    delete_duration_seconds: secondsBetween(st['delete-rds']?.started_at, done('check-delete-status') ?? done('delete-rds')),
+    restore_duration_seconds: secondsBetween(st['restore-snapshot']?.started_at, done('check-restore-status')),
+    user_setup_duration_seconds: st['setup-db-users']?.duration_seconds,
+    archive_duration_seconds: st['archive-snapshot']?.duration_seconds,
+    total_duration_seconds: secondsBetween(s.start_time, endTime),
+    error_count: s.metrics.error_count,
+    retry_count: s.metrics.retry_count,
+  };
+}
+
+export const PIPELINE_ORDER: readonly StepName[] = STEP_NAMES;
