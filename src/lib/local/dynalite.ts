@@ -17,6 +17,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   BatchWriteItemCommand,
+  type BatchWriteItemCommandOutput,
   CreateTableCommand,
   DynamoDBClient,
   ScanCommand,
@@ -135,7 +136,7 @@ async function load(client: DynamoDBClient, file: string, tables: string[]): Pro
       };
       // dynalite processes whole batches; the loop still honours UnprocessedItems as DynamoDB requires.
       while (requests && Object.keys(requests).length > 0) {
-        const out = await client.send(new BatchWriteItemCommand({ RequestItems: requests }));
+        const out: BatchWriteItemCommandOutput = await client.send(new BatchWriteItemCommand({ RequestItems: requests }));
         requests = out.UnprocessedItems;
       }
     }
