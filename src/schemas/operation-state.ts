@@ -111,7 +111,7 @@ export const operationState = z.object({
   next_step: z.string(),
   steps: z.record(z.string(), stepRecord),
   metrics: operationMetrics,
-  notification: z.object({ message_id: z.string(), sent_at: z.string() }).optional(),
+  notification: z.object({ message_id: z.string(), sent_at: z.string(), outcome: z.string() }).optional(),
   /** TTL attribute (epoch seconds): state is kept STATE_TTL_DAYS (90 by default). */
   expires_at: z.number().int(),
 });

@@ -1,0 +1,74 @@
+import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { AuditEvent } from '../schemas/audit-event';
+import type { AnyStepName } from '../schemas/steps';
+import type { ErrorCode } from '../events/catalogue';
+
+export interface AuditLogOptions {
+  dynamo: DynamoDBDocumentClient;
+  tableName: string;
+  ttlDays: number;
+}
+
+export interface AuditEntry {
+  operationId: string;
+  at: Date;
+  step: AnyStepName;
+  type: string;
+  status: AuditEvent['status'];
+  details?: Record<string, unknown>;
+  error?: { code: ErrorCode; message: string } | null;
+}
+
+/** Keys whose values never reach the audit trail. */
+const SECRET_KEY = /password|secret_value|token/i;
+
+function redact(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redact);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_KEY.test(k) ? '***' : redact(v)]));
+  }
+  return value;
+}
+
+/** The audit trail (seed's audit table): every step transition and error, kept AUDIT_TTL_DAYS. */
+export class AuditLog {
+  constructor(private readonly options: AuditLogOptions) {}
+
+  /**
+   * Writes one line. The sort key is `${timestamp}#${step}#${type}`: the trail reads in time order and
+   * writing the same transition again (a retried message) lands on the same item instead of a new line.
+   */
+  async record(e: AuditEntry): Promise<void> {
+    const timestamp = e.at.toISOString();
+    const item: AuditEvent = {
+      operation_id: e.operationId,
+      sk: `${timestamp}#${e.step}#${e.type}`,
+      timestamp,
+      step: e.step,
+      event_type: e.type,
+      status: e.status,
+      details: redact(e.details ?? {}) as Record<string, unknown>,
+      error: e.error ?? null,
+      expires_at: Math.floor(e.at.getTime() / 1000) + this.options.ttlDays * 86400,
+    };
+    await this.options.dynamo.send(new PutCommand({ TableName: this.options.tableName, Item: item }));
+  }
+
+  async trail(operationId: string): Promise<AuditEvent[]> {
+    const items: AuditEvent[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.options.dynamo.send(
+        new QueryCommand({
+          TableName: this.options.tableName,
+          KeyConditionExpression: 'operation_id = :id',
+          ExpressionAttributeValues: { ':id': operationId },
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...((out.Items ?? []) as AuditEvent[]));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+}

@@ -1,0 +1,30 @@
+import type { Config } from '../schemas/config';
+import type { ClusterInfo } from './ports';
+import { MANAGED_BY_TAG, MANAGED_BY_VALUE } from './tags';
+
+export type DeletionVerdict = { allowed: true } | { allowed: false; reason: string };
+
+/**
+ * The deletion safety rules (ARCHITECTURE.md section 7), in one pure function that no request flag can
+ * bypass: a target cluster is deleted only when the pipeline manages it (managed-by tag) or it is on the
+ * explicit allow-list, never when deletion protection is on, and never when its name matches the
+ * protected pattern — the pattern wins even over the allow-list.
+ */
+export function deletionVerdict(cluster: ClusterInfo, config: Pick<Config, 'PROTECTED_CLUSTER_PATTERN' | 'DELETION_ALLOW_LIST'>): DeletionVerdict {
+  const id = cluster.clusterId;
+  if (new RegExp(config.PROTECTED_CLUSTER_PATTERN, 'i').test(id)) {
+    return { allowed: false, reason: `cluster ${id} matches the protected name pattern /${config.PROTECTED_CLUSTER_PATTERN}/i and is never deleted` };
+  }
+  if (cluster.deletionProtection) {
+    return { allowed: false, reason: `cluster ${id} has deletion protection on; turn it off yourself if it really must go` };
+  }
+  const managed = cluster.tags[MANAGED_BY_TAG] === MANAGED_BY_VALUE;
+  const allowListed = config.DELETION_ALLOW_LIST.includes(id);
+  if (!managed && !allowListed) {
+    return {
+      allowed: false,
+      reason: `cluster ${id} was not created by this pipeline (no ${MANAGED_BY_TAG}=${MANAGED_BY_VALUE} tag) and is not on DELETION_ALLOW_LIST`,
+    };
+  }
+  return { allowed: true };
+}

@@ -1,0 +1,248 @@
+import type { SQSRecord } from 'aws-lambda';
+import { domainEvent, type DomainEvent, type ErrorCode, type EventBody, type EventName, type EventOf } from '../events/catalogue';
+import { InvalidEventError, parseEventBody, type ParsedEvent } from '../events/envelope';
+import { rdsEventRegion, rdsSourceIdentifier } from '../events/rds';
+import type { OperationState, OperationStatus } from '../schemas/operation-state';
+import type { CheckName, StepName } from '../schemas/steps';
+import { AuditLog } from './audit-log';
+import type { Dependencies } from './dependencies';
+import { classifyError, withRetry } from './errors';
+import { StateStore, type Patch } from './state-store';
+
+/** What a step decided. The runner records it, audits it and publishes its event. */
+export type StepResult =
+  | {
+      kind: 'done';
+      event: DomainEvent;
+      status: OperationStatus;
+      next: StepName | 'NONE';
+      patch?: Patch;
+      audit: { type: string; details?: Record<string, unknown> };
+    }
+  | { kind: 'failed'; code: ErrorCode; message: string; retryable?: boolean }
+  /** A wait step whose resource is not ready: re-check later (the runner picks the attempt number). */
+  | { kind: 'waiting'; check: CheckName; delaySeconds: number; audit?: { type: string; details?: Record<string, unknown> } }
+  | { kind: 'ignored'; reason: string };
+
+export interface StepContext {
+  deps: Dependencies;
+  store: StateStore;
+  state: OperationState;
+  trigger: ParsedEvent;
+  now: Date;
+  /** Runs an RDS (or other AWS) call with the configured retry policy for throttling and transient faults. */
+  retry<T>(fn: () => Promise<T>): Promise<T>;
+  /** Builds one of this operation's events, stamped now. */
+  event<N extends EventName>(type: N, body: EventBody<N>): EventOf<N>;
+}
+
+export interface Step {
+  name: StepName;
+  /**
+   * `action` steps claim themselves once (with a lease for crash recovery); `wait` steps (check-*)
+   * run on every trigger (their started event, RDS events, re-checks) and complete once.
+   */
+  mode: 'action' | 'wait';
+  /** The domain events that start the step: a repeat of one after the step finished republishes its outcome. */
+  triggers: EventName[];
+  /** Creates the operation when the trigger is the first event of one (snapshot-check only). */
+  init?(deps: Dependencies, store: StateStore, trigger: ParsedEvent, now: Date): Promise<OperationState | undefined>;
+  run(ctx: StepContext): Promise<StepResult>;
+}
+
+/** A step is already being worked on by another invocation: retry the message after its visibility timeout. */
+export class StepBusyError extends Error {
+  constructor(operationId: string, step: string) {
+    super(`${step} of ${operationId} is being worked on by another invocation`);
+    this.name = 'StepBusyError';
+  }
+}
+
+export function storesFor(deps: Dependencies) {
+  return {
+    store: new StateStore({ dynamo: deps.dynamo, tableName: deps.config.DYNAMODB_TABLE_NAME, ttlDays: deps.config.STATE_TTL_DAYS }),
+    audit: new AuditLog({ dynamo: deps.dynamo, tableName: deps.config.AUDIT_TABLE_NAME, ttlDays: deps.config.AUDIT_TTL_DAYS }),
+  };
+}
+
+/** The operation an event belongs to: named in domain events; found by resource for RDS events. */
+export async function operationOf(parsed: ParsedEvent, store: StateStore): Promise<string | undefined> {
+  if (parsed.kind === 'domain') return parsed.event.detail.operationId;
+  const tagged = parsed.detail.Tags?.['aurora-restore:operation-id'];
+  if (tagged) return tagged;
+  return store.operationForResource(rdsEventRegion(parsed.detail), rdsSourceIdentifier(parsed.detail));
+}
+
+/**
+ * Handles one SQS record for a step: parse → find the operation → decide (idempotency) → run the
+ * step → record, audit, publish. Throws only when the message should be retried (SQS redelivers it,
+ * and after maxReceiveCount it reaches the dead-letter queue and becomes RestoreFailed).
+ */
+export async function runStep(step: Step, deps: Dependencies, record: SQSRecord): Promise<void> {
+  const { store, audit } = storesFor(deps);
+  const now = deps.clock.now();
+  const log = deps.logger;
+
+  let parsed: ParsedEvent;
+  try {
+    parsed = parseEventBody(record.body);
+  } catch (e) {
+    if (!(e instanceof InvalidEventError)) throw e;
+    deps.metrics.count('InvalidEvents', 1, { step: step.name });
+    log.error('rejected an invalid event', { step: step.name, messageId: record.messageId, error: e.message });
+    if (e.operationId && step.name === 'snapshot-check') {
+      // A malformed request still gets its answer: RestoreFailed names the bad field.
+      await deps.bus.publish([
+        domainEvent('RestoreFailed', e.operationId, now, { step: step.name, code: 'InvalidRequest', message: e.message.slice(0, 2000), retryable: false }),
+      ]);
+    }
+    return;
+  }
+
+  const operationId = await operationOf(parsed, store);
+  if (!operationId) {
+    log.debug('event for a resource no operation owns', { step: step.name });
+    return;
+  }
+
+  let state = await store.get(operationId);
+  if (!state && step.init) state = await step.init(deps, store, parsed, now);
+  const view = store.view(state, step.name, now);
+  const primary = parsed.kind === 'domain' && step.triggers.includes(parsed.event.type);
+
+  switch (view.kind) {
+    case 'missing':
+      if (parsed.kind === 'rds') return; // a stray RDS event for a forgotten operation
+      throw new Error(`operation ${operationId} not found (its first event may not have been processed yet)`);
+    case 'terminal':
+      return;
+    case 'done':
+    case 'failed': {
+      // A repeat (duplicate, replay, or our own retry after a crash between record and publish).
+      const outcome = view.record.outcome;
+      if (primary && outcome) {
+        await audit.record({
+          operationId,
+          at: new Date(view.record.finished_at ?? now.toISOString()),
+          step: step.name,
+          type: view.kind === 'done' ? 'STEP_COMPLETED' : 'STEP_FAILED',
+          status: view.kind === 'done' ? 'SUCCESS' : 'FAILURE',
+          details: { event: outcome.type },
+          error: view.record.error ?? null,
+        });
+        await deps.bus.publish([outcome as DomainEvent]);
+        deps.metrics.count('Republished', 1, { step: step.name });
+      }
+      return;
+    }
+    case 'busy':
+      throw new StepBusyError(operationId, step.name);
+    case 'open':
+      break;
+  }
+  state = view.state;
+
+  let token: string | undefined;
+  if (step.mode === 'action') {
+    token = await store.claim(state, step.name, now, deps.config.LAMBDA_TIMEOUT_SECONDS * 1000);
+    if (!token) throw new StepBusyError(operationId, step.name);
+  }
+
+  let retries = 0;
+  const ctx: StepContext = {
+    deps,
+    store,
+    state,
+    trigger: parsed,
+    now,
+    retry: (fn) =>
+      withRetry(
+        fn,
+        { maxRetries: deps.config.MAX_RETRIES, intervalSeconds: deps.config.RETRY_INTERVAL_SECONDS, backoffRate: deps.config.RETRY_BACKOFF_RATE },
+        deps.clock,
+        (attempt, c) => {
+          retries++;
+          deps.metrics.count('Retries', 1, { step: step.name, code: c.code });
+          log.warn('retrying after a retryable fault', { operationId, step: step.name, attempt, code: c.code });
+        },
+      ),
+    event: (type, body) => domainEvent(type, operationId, deps.clock.now(), body),
+  };
+
+  let result: StepResult;
+  try {
+    result = await step.run(ctx);
+  } catch (e) {
+    const c = classifyError(e);
+    // An unknown error may be a bug or an outage of our own dependencies: let SQS retry it, and the
+    // dead-letter handler fail the operation if it keeps failing. Known faults end the operation now.
+    if (c.code === 'InternalError') throw e;
+    result = { kind: 'failed', code: c.code, message: c.message, retryable: c.retryable };
+  }
+
+  const at = deps.clock.now();
+  switch (result.kind) {
+    case 'done': {
+      const recorded = await store.complete(state, step.name, {
+        token,
+        now: at,
+        outcome: result.event,
+        status: result.status,
+        nextStep: result.next === 'NONE' ? 'NONE' : result.next.toUpperCase().replaceAll('-', '_'),
+        patch: result.patch,
+        retries,
+      });
+      if (!recorded) return; // another invocation finished it, or the operation ended meanwhile
+      await audit.record({ operationId, at, step: step.name, type: result.audit.type, status: 'SUCCESS', details: result.audit.details });
+      await deps.bus.publish([result.event]);
+      deps.metrics.seconds('StepDuration', state.steps[step.name]?.duration_seconds ?? 0, { step: step.name });
+      log.info('step completed', { operationId, step: step.name, event: result.event.type });
+      return;
+    }
+    case 'failed': {
+      const event = domainEvent('RestoreFailed', operationId, at, {
+        step: step.name,
+        code: result.code,
+        message: result.message.slice(0, 2000),
+        retryable: result.retryable ?? false,
+      });
+      const recorded = await store.fail(state, step.name, { token, now: at, code: result.code, message: event.detail.message, outcome: event, retries });
+      if (!recorded) return;
+      await audit.record({
+        operationId,
+        at,
+        step: step.name,
+        type: 'STEP_FAILED',
+        status: 'FAILURE',
+        error: { code: result.code, message: event.detail.message },
+      });
+      await deps.bus.publish([event]);
+      deps.metrics.count('StepFailures', 1, { step: step.name, code: result.code });
+      log.error('step failed', { operationId, step: step.name, code: result.code, message: event.detail.message });
+      return;
+    }
+    case 'waiting': {
+      const attempt = nextAttempt(parsed, result.check);
+      if (attempt === undefined) return; // an RDS event while the re-check chain is already armed
+      await deps.scheduler.scheduleOnce({
+        name: `${operationId}-${result.check}-${attempt}`,
+        at: new Date(at.getTime() + result.delaySeconds * 1000),
+        event: domainEvent('RecheckDue', operationId, at, { check: result.check, attempt }),
+      });
+      if (result.audit) {
+        await audit.record({ operationId, at, step: step.name, type: result.audit.type, status: 'INFO', details: { ...result.audit.details, attempt } });
+      }
+      return;
+    }
+    case 'ignored':
+      log.debug('nothing to do', { operationId, step: step.name, reason: result.reason });
+      return;
+  }
+}
+
+/** The next re-check attempt: 1 after the started event, n+1 after re-check n, none after an RDS event. */
+function nextAttempt(trigger: ParsedEvent, check: CheckName): number | undefined {
+  if (trigger.kind === 'rds') return undefined;
+  if (trigger.event.type === 'RecheckDue') return trigger.event.detail.check === check ? trigger.event.detail.attempt + 1 : undefined;
+  return 1;
+}

@@ -1,0 +1,39 @@
+import type { Step, StepResult } from '../step-runner';
+
+/**
+ * check-copy-status: RDS emits no event when a cluster-snapshot copy finishes, so this wait is driven by
+ * one-time re-checks every COPY_RECHECK_SECONDS, each confirmed with DescribeDBClusterSnapshots.
+ */
+export const checkCopyStatus: Step = {
+  name: 'check-copy-status',
+  mode: 'wait',
+  triggers: ['CopyStarted'],
+
+  async run(ctx): Promise<StepResult> {
+    const { state, deps } = ctx;
+    const region = state.parameters.target_region;
+    const id = state.snapshot_details.target_snapshot_id;
+    if (!id) throw new Error('target snapshot id missing: copy-snapshot has not recorded it');
+    const snapshot = await ctx.retry(() => deps.rds.describeClusterSnapshot(region, id));
+    if (!snapshot) return { kind: 'failed', code: 'CopyFailed', message: `the copy ${id} no longer exists in ${region}` };
+    if (snapshot.status === 'available') {
+      return {
+        kind: 'done',
+        event: ctx.event('CopyCompleted', { skipped: false, snapshot: { snapshotId: id, snapshotArn: snapshot.snapshotArn, region: region as never } }),
+        status: 'COPY_COMPLETED',
+        next: 'delete-rds',
+        patch: { snapshot_details: { snapshot_status: 'available' } },
+        audit: { type: 'COPY_COMPLETED', details: { target_snapshot_id: id } },
+      };
+    }
+    if (['failed', 'error', 'incompatible-restore'].includes(snapshot.status)) {
+      return { kind: 'failed', code: 'CopyFailed', message: `the copy ${id} in ${region} ended ${snapshot.status}` };
+    }
+    return {
+      kind: 'waiting',
+      check: 'copy',
+      delaySeconds: deps.config.COPY_RECHECK_SECONDS,
+      audit: { type: 'COPY_PENDING', details: { status: snapshot.status, percent_progress: snapshot.percentProgress ?? null } },
+    };
+  },
+};

@@ -1,0 +1,42 @@
+import { deletionVerdict } from '../safety';
+import type { Step, StepResult } from '../step-runner';
+import { startDeletion } from './delete-rds';
+
+/**
+ * check-delete-status: woken by RDS "instance deleted" / "cluster deleted" events and by safety-net
+ * re-checks. When the instances are gone it deletes the cluster (the safety rules are checked again
+ * first); when the cluster is gone the target is clear.
+ */
+export const checkDeleteStatus: Step = {
+  name: 'check-delete-status',
+  mode: 'wait',
+  triggers: ['ClusterDeletionStarted'],
+
+  async run(ctx): Promise<StepResult> {
+    const { state, deps } = ctx;
+    const p = state.parameters;
+    const finalId = state.restore_details.final_snapshot_id;
+    const cluster = await ctx.retry(() => deps.rds.describeCluster(p.target_region, p.target_cluster_id));
+    if (!cluster) {
+      return {
+        kind: 'done',
+        event: ctx.event('TargetCleared', { deleted: true, finalSnapshotId: finalId }),
+        status: 'TARGET_CLEARED',
+        next: 'restore-snapshot',
+        patch: { restore_details: { deleted_existing_cluster: true } },
+        audit: { type: 'TARGET_CLEARED', details: { cluster_id: p.target_cluster_id, existed: true, final_snapshot_id: finalId ?? null } },
+      };
+    }
+    if (cluster.members.length === 0 && cluster.status !== 'deleting') {
+      const verdict = deletionVerdict(cluster, deps.config);
+      if (!verdict.allowed) return { kind: 'failed', code: 'DeletionRefused', message: verdict.reason };
+      await startDeletion(ctx, cluster, finalId);
+    }
+    return {
+      kind: 'waiting',
+      check: 'delete',
+      delaySeconds: deps.config.SAFETY_RECHECK_SECONDS,
+      audit: { type: 'DELETE_PENDING', details: { cluster_status: cluster.status, instances_left: cluster.members.length } },
+    };
+  },
+};

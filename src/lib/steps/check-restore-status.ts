@@ -1,0 +1,56 @@
+import type { Step, StepResult } from '../step-runner';
+
+const FAILED_STATES = ['failed', 'inaccessible-encryption-credentials', 'inaccessible-encryption-credentials-recoverable', 'incompatible-parameters', 'incompatible-restore', 'storage-full'];
+
+/**
+ * check-restore-status: woken by RDS created/failed events for the cluster and its writer, and by
+ * safety-net re-checks. There is no "cluster available" event: availability is confirmed with
+ * DescribeDBClusters and DescribeDBInstances before moving on.
+ */
+export const checkRestoreStatus: Step = {
+  name: 'check-restore-status',
+  mode: 'wait',
+  triggers: ['ClusterRestoreStarted'],
+
+  async run(ctx): Promise<StepResult> {
+    const { state, deps } = ctx;
+    const region = state.parameters.target_region;
+    const clusterId = state.restore_details.cluster_id;
+    const instanceId = state.restore_details.instance_id;
+    if (!clusterId || !instanceId) throw new Error('restore details missing: restore-snapshot has not recorded them');
+    const cluster = await ctx.retry(() => deps.rds.describeCluster(region, clusterId));
+    if (!cluster) return { kind: 'failed', code: 'RestoreFailed', message: `cluster ${clusterId} no longer exists in ${region}` };
+    if (FAILED_STATES.includes(cluster.status)) {
+      return { kind: 'failed', code: 'RestoreFailed', message: `cluster ${clusterId} in ${region} ended ${cluster.status}` };
+    }
+    const instance = await ctx.retry(() => deps.rds.describeInstance(region, instanceId));
+    if (!instance) return { kind: 'failed', code: 'RestoreFailed', message: `writer instance ${instanceId} no longer exists in ${region}` };
+    if (FAILED_STATES.includes(instance.status)) {
+      return { kind: 'failed', code: 'RestoreFailed', message: `writer instance ${instanceId} in ${region} ended ${instance.status}` };
+    }
+    if (cluster.status === 'available' && instance.status === 'available' && cluster.endpoint) {
+      return {
+        kind: 'done',
+        event: ctx.event('ClusterAvailable', {
+          clusterId,
+          region: region as never,
+          writerEndpoint: cluster.endpoint,
+          readerEndpoint: cluster.readerEndpoint ?? cluster.endpoint,
+          port: cluster.port ?? 5432,
+        }),
+        status: 'CLUSTER_AVAILABLE',
+        next: 'setup-db-users',
+        patch: {
+          restore_details: { cluster_status: 'available', writer_endpoint: cluster.endpoint, reader_endpoint: cluster.readerEndpoint ?? null, port: cluster.port ?? 5432 },
+        },
+        audit: { type: 'CLUSTER_AVAILABLE', details: { cluster_id: clusterId, writer_endpoint: cluster.endpoint } },
+      };
+    }
+    return {
+      kind: 'waiting',
+      check: 'restore',
+      delaySeconds: deps.config.SAFETY_RECHECK_SECONDS,
+      audit: { type: 'RESTORE_PENDING', details: { cluster_status: cluster.status, instance_status: instance.status } },
+    };
+  },
+};

@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { describeIssues } from '../../schemas/restore-request';
+import { PipelineError, classifyError } from '../errors';
+import type { AppUser, DbCredentials, DbEndpoint } from '../ports';
+import type { Step, StepContext, StepResult } from '../step-runner';
+import { masterSecretName } from './names';
+
+const masterCredentials = z.object({ username: z.string().min(1).max(63), password: z.string().min(8) });
+const appCredentials = z.object({
+  username: z.string().min(1).max(63),
+  password: z.string().min(8),
+  database: z.string().min(1).max(63).default('postgres'),
+  privileges: z.array(z.enum(['SELECT', 'INSERT', 'UPDATE', 'DELETE'])).default(['SELECT', 'INSERT', 'UPDATE', 'DELETE']),
+});
+
+/** RDS master passwords: printable ASCII except / " @ and space; alphanumerics are always safe. */
+export function newMasterPassword(): string {
+  return randomBytes(24).toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, 28).padEnd(28, 'x');
+}
+
+async function readSecret<T>(ctx: StepContext, name: string, schema: z.ZodType<T>): Promise<T> {
+  const raw = await ctx.retry(() => ctx.deps.secrets.getJson(name));
+  const parsed = schema.safeParse(raw);
+  // The issues name fields only; a secret's values never reach an error message.
+  if (!parsed.success) throw new PipelineError('SecretNotFound', `secret ${name} is not as expected: ${describeIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+/**
+ * setup-db-users: the restored cluster keeps the source's master password, so it is rotated first
+ * (stored in Secrets Manager BEFORE it is applied, so it is never lost), then the application users are
+ * created or updated with quoted SQL, and a login as the app user proves it worked.
+ */
+export const setupDbUsers: Step = {
+  name: 'setup-db-users',
+  mode: 'action',
+  triggers: ['ClusterAvailable'],
+
+  async run(ctx): Promise<StepResult> {
+    const { state, deps } = ctx;
+    const region = state.parameters.target_region;
+    const r = state.restore_details;
+    if (!r.cluster_id || !r.writer_endpoint) throw new Error('restore details missing: check-restore-status has not recorded them');
+    const master = await readSecret(ctx, deps.config.MASTER_SECRET_NAME, masterCredentials);
+    const app = await readSecret(ctx, deps.config.APP_SECRET_NAME, appCredentials);
+
+    const rotated: DbCredentials = { username: master.username, password: newMasterPassword() };
+    const secretName = masterSecretName(r.cluster_id);
+    await ctx.retry(() =>
+      deps.secrets.putJson(secretName, {
+        username: rotated.username,
+        password: rotated.password,
+        engine: state.snapshot_details.engine,
+        host: r.writer_endpoint,
+        port: r.port ?? 5432,
+        dbClusterIdentifier: r.cluster_id,
+      }),
+    );
+    await ctx.retry(() => deps.rds.modifyClusterMasterPassword(region, r.cluster_id!, rotated.password));
+
+    const endpoint: DbEndpoint = { host: r.writer_endpoint, port: r.port ?? 5432, database: app.database };
+    const users: AppUser[] = [{ username: app.username, password: app.password, privileges: app.privileges }];
+    try {
+      await ctx.retry(() => deps.db.configureUsers(endpoint, rotated, users));
+      await ctx.retry(() => deps.db.verifyLogin(endpoint, { username: app.username, password: app.password }));
+    } catch (e) {
+      const c = classifyError(e);
+      throw new PipelineError(c.code === 'InternalError' ? 'UserSetupFailed' : c.code, `setting up users on ${r.cluster_id} failed: ${c.message}`, c.retryable);
+    }
+    return {
+      kind: 'done',
+      event: ctx.event('UsersConfigured', { users: users.map((u) => u.username), masterSecretName: secretName }),
+      status: 'USERS_CONFIGURED',
+      next: 'archive-snapshot',
+      patch: { restore_details: { master_secret_name: secretName, users: users.map((u) => u.username) } },
+      audit: { type: 'USERS_CONFIGURED', details: { users: users.map((u) => u.username), master_password_rotated: true, master_secret_name: secretName } },
+    };
+  },
+};

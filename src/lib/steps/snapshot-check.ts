@@ -1,0 +1,114 @@
+import { domainEvent } from '../../events/catalogue';
+import { restoreRequest } from '../../schemas/restore-request';
+import { parametersFrom, type OperationState } from '../../schemas/operation-state';
+import type { SnapshotInfo } from '../ports';
+import type { Step, StepContext, StepResult } from '../step-runner';
+import { deadlineScheduleName } from './names';
+
+/**
+ * snapshot-check: creates the operation, takes the target cluster (one active operation per cluster),
+ * arms the operation's deadline, then finds the snapshot — by id, or as the automated snapshot of the
+ * source cluster on the requested date (the newest when no date is given) — and checks it is available.
+ */
+export const snapshotCheck: Step = {
+  name: 'snapshot-check',
+  mode: 'action',
+  triggers: ['RestoreRequested'],
+
+  async init(deps, store, trigger, now) {
+    if (trigger.kind !== 'domain' || trigger.event.type !== 'RestoreRequested') return undefined;
+    const { operationId, request } = trigger.event.detail;
+    const requestedAt = new Date(trigger.event.detail.occurredAt);
+    const state: OperationState = {
+      operation_id: operationId,
+      status: 'REQUESTED',
+      start_time: requestedAt.toISOString(),
+      last_updated_time: now.toISOString(),
+      parameters: parametersFrom(restoreRequest.parse(request)),
+      snapshot_details: {},
+      restore_details: {},
+      error: null,
+      next_step: 'SNAPSHOT_CHECK',
+      steps: {},
+      metrics: { error_count: 0, retry_count: 0 },
+      expires_at: store.expiresAt(now),
+    };
+    await store.create(state);
+    return store.get(operationId);
+  },
+
+  async run(ctx: StepContext): Promise<StepResult> {
+    const { deps, state, store } = ctx;
+    const p = state.parameters;
+    const id = state.operation_id;
+
+    const lock = await store.acquireLock(p.target_region, p.target_cluster_id, id, ctx.now);
+    if (!lock.acquired) {
+      return {
+        kind: 'failed',
+        code: 'TargetBusy',
+        message: `target cluster ${p.target_cluster_id} in ${p.target_region} is being restored by operation ${lock.holder}; try again when it ends`,
+      };
+    }
+
+    const deadline = new Date(Date.parse(state.start_time) + deps.config.STATE_MACHINE_TIMEOUT_SECONDS * 1000);
+    await deps.scheduler.scheduleOnce({
+      name: deadlineScheduleName(id),
+      at: deadline,
+      event: domainEvent('OperationDeadlineReached', id, ctx.now, { deadline: deadline.toISOString() }),
+    });
+
+    const snapshot = await findSnapshot(ctx);
+    if (!snapshot) {
+      const what = p.source_snapshot_id
+        ? `snapshot ${p.source_snapshot_id}`
+        : `an automated snapshot of ${p.source_cluster_id}${p.source_snapshot_date ? ` taken on ${p.source_snapshot_date}` : ''}`;
+      return { kind: 'failed', code: 'SnapshotNotFound', message: `found no ${what} in ${p.source_region}` };
+    }
+    if (snapshot.status !== 'available') {
+      return {
+        kind: 'failed',
+        code: 'SnapshotNotAvailable',
+        message: `snapshot ${snapshot.snapshotId} is ${snapshot.status}, expected available`,
+      };
+    }
+    return {
+      kind: 'done',
+      event: ctx.event('SnapshotValidated', {
+        snapshot: {
+          snapshotId: snapshot.snapshotId,
+          snapshotArn: snapshot.snapshotArn,
+          region: p.source_region as never,
+          sourceClusterId: snapshot.sourceClusterId,
+          status: 'available',
+          encrypted: snapshot.encrypted,
+          kmsKeyId: snapshot.kmsKeyId,
+          engine: snapshot.engine,
+          createdAt: new Date(snapshot.createdAt).toISOString(),
+        },
+      }),
+      status: 'SNAPSHOT_VALIDATED',
+      next: 'copy-snapshot',
+      patch: {
+        snapshot_details: {
+          source_snapshot_id: snapshot.snapshotId,
+          snapshot_arn: snapshot.snapshotArn,
+          snapshot_status: snapshot.status,
+          engine: snapshot.engine,
+          kms_key_id: snapshot.kmsKeyId,
+        },
+      },
+      audit: { type: 'SNAPSHOT_VALIDATED', details: { snapshot_id: snapshot.snapshotId, created_at: snapshot.createdAt } },
+    };
+  },
+};
+
+async function findSnapshot(ctx: StepContext): Promise<SnapshotInfo | undefined> {
+  const p = ctx.state.parameters;
+  const rds = ctx.deps.rds;
+  if (p.source_snapshot_id) return ctx.retry(() => rds.describeClusterSnapshot(p.source_region, p.source_snapshot_id!));
+  const all = await ctx.retry(() => rds.listAutomatedSnapshots(p.source_region, p.source_cluster_id!));
+  const candidates = p.source_snapshot_date ? all.filter((s) => new Date(s.createdAt).toISOString().slice(0, 10) === p.source_snapshot_date) : all;
+  // Newest first; prefer an available one of the day over one still being created.
+  return candidates.find((s) => s.status === 'available') ?? candidates[0];
+}

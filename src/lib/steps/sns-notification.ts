@@ -1,0 +1,101 @@
+import type { SQSRecord } from 'aws-lambda';
+import { InvalidEventError, parseEventBody } from '../../events/envelope';
+import { isTerminal, type OperationState } from '../../schemas/operation-state';
+import type { Dependencies } from '../dependencies';
+import { composeNotification } from '../notification';
+import { StepBusyError, storesFor } from '../step-runner';
+
+/**
+ * sns-notification: the one place an operation becomes terminal. On `RestoreSucceeded` or
+ * `RestoreFailed` it records SUCCEEDED/FAILED exactly once (the first outcome wins: a late success after
+ * the watchdog failed the operation changes nothing), releases the target cluster, and publishes ONE
+ * notification describing the final state.
+ */
+export async function notifyOutcome(deps: Dependencies, record: SQSRecord): Promise<void> {
+  const { store, audit } = storesFor(deps);
+  let parsed;
+  try {
+    parsed = parseEventBody(record.body);
+  } catch (e) {
+    if (!(e instanceof InvalidEventError)) throw e;
+    deps.metrics.count('InvalidEvents', 1, { step: 'sns-notification' });
+    deps.logger.error('rejected an invalid event', { step: 'sns-notification', error: e.message });
+    return;
+  }
+  if (parsed.kind !== 'domain' || (parsed.event.type !== 'RestoreSucceeded' && parsed.event.type !== 'RestoreFailed')) return;
+  const event = parsed.event;
+  const operationId = event.detail.operationId;
+  const now = deps.clock.now();
+
+  let state = await store.get(operationId);
+  if (!state) {
+    if (event.type !== 'RestoreFailed') throw new Error(`operation ${operationId} not found`);
+    // The request never became an operation (invalid, or it died before its first write): record it,
+    // so that `status` shows the error and the notification goes out.
+    await store.create(unknownOperation(operationId, event.detail.occurredAt, now, store.expiresAt(now)));
+    state = (await store.get(operationId))!;
+  }
+  if (state.notification) return;
+
+  const token = await store.claimNotification(operationId, now, deps.config.LAMBDA_TIMEOUT_SECONDS * 1000);
+  if (!token) {
+    if ((await store.get(operationId))?.notification) return;
+    throw new StepBusyError(operationId, 'sns-notification');
+  }
+
+  const outcome =
+    event.type === 'RestoreSucceeded'
+      ? ({ status: 'SUCCEEDED', error: null } as const)
+      : ({ status: 'FAILED', error: { step: event.detail.step, code: event.detail.code, message: event.detail.message, retryable: event.detail.retryable } } as const);
+  const finished = await store.finish(operationId, { ...outcome, now });
+  const final = finished.state!;
+  if (!isTerminal(final.status)) throw new Error(`operation ${operationId} did not become terminal`);
+  const p = final.parameters;
+  if (p.target_cluster_id) await store.releaseLock(p.target_region, p.target_cluster_id, operationId);
+  if (finished.transitioned) {
+    await audit.record({
+      operationId,
+      at: now,
+      step: 'sns-notification',
+      type: final.status === 'SUCCEEDED' ? 'OPERATION_SUCCEEDED' : 'OPERATION_FAILED',
+      status: final.status === 'SUCCEEDED' ? 'SUCCESS' : 'FAILURE',
+      details: { metrics: final.metrics },
+      error: final.error ? { code: final.error.code, message: final.error.message } : null,
+    });
+    deps.metrics.count(final.status === 'SUCCEEDED' ? 'RestoreSucceeded' : 'RestoreFailed', 1);
+    if (final.metrics.total_duration_seconds !== undefined) deps.metrics.seconds('TotalDuration', final.metrics.total_duration_seconds);
+  }
+
+  const notification = composeNotification(final, deps.config.ENVIRONMENT);
+  const { messageId } = await deps.notifier.publish(notification);
+  const sentAt = deps.clock.now();
+  await store.recordNotification(operationId, { token, messageId, startedAt: now, now: sentAt, outcome: final.status });
+  await audit.record({ operationId, at: sentAt, step: 'sns-notification', type: 'NOTIFICATION_SENT', status: 'SUCCESS', details: { message_id: messageId, subject: notification.subject } });
+  deps.logger.info('operation finished', { operationId, status: final.status });
+}
+
+function unknownOperation(operationId: string, requestedAt: string, now: Date, expiresAt: number): OperationState {
+  return {
+    operation_id: operationId,
+    status: 'REQUESTED',
+    start_time: requestedAt,
+    last_updated_time: now.toISOString(),
+    parameters: {
+      source_region: '',
+      target_region: '',
+      target_cluster_id: '',
+      db_instance_class: '',
+      vpc_security_group_ids: [],
+      delete_existing: false,
+      keep_snapshot: false,
+      skip_final_snapshot: false,
+    },
+    snapshot_details: {},
+    restore_details: {},
+    error: null,
+    next_step: 'SNS_NOTIFICATION',
+    steps: {},
+    metrics: { error_count: 0, retry_count: 0 },
+    expires_at: expiresAt,
+  };
+}
