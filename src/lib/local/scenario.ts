@@ -1,0 +1,358 @@
+/**
+ * The scenario file: the simulated AWS world a local run starts from (regions, KMS keys, clusters,
+ * instances, snapshots), the RDS lifecycle durations, injected failures and faults, and a default
+ * restore request. `buildWorld` turns it into the in-memory world `SimulatedRds` mutates.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import {
+  clusterIdentifier,
+  instanceClass,
+  isoTimestamp,
+  region,
+  snapshotIdentifier,
+} from '../../schemas/identifiers';
+import { describeIssues, restoreRequest } from '../../schemas/restore-request';
+import { MANAGED_BY_TAG, MANAGED_BY_VALUE } from '../tags';
+
+const tags = z.record(z.string(), z.string()).default({}).describe('Resource tags, key to value');
+const rate = (what: string) =>
+  z.number().min(0, 'expected a probability from 0 to 1').max(1, 'expected a probability from 0 to 1').default(0).describe(what);
+const minutes = (what: string, def: number) =>
+  z.number().positive('expected a positive number of minutes').default(def).describe(`${what}, in minutes of virtual time (default ${def})`);
+
+const engine = z.enum(['aurora-postgresql', 'aurora-mysql'], {
+  error: (i) => `expected aurora-postgresql or aurora-mysql, got ${JSON.stringify(i.input)}`,
+});
+
+const instanceSchema = z.strictObject({
+  id: clusterIdentifier.describe('DB instance identifier'),
+  instanceClass: instanceClass.default('db.r6g.large').describe('DB instance class, e.g. db.r6g.large'),
+});
+
+const automatedSnapshotsSchema = z.strictObject({
+  days: z.number().int('expected a whole number of days').min(1, 'expected at least 1 day').max(35, 'expected at most 35 days (the RDS backup retention limit)')
+    .describe('How many daily automated snapshots exist, the newest at or before the scenario clock start'),
+  hourUtc: z.number().int().min(0).max(23, 'expected an hour from 0 to 23').default(0).describe('UTC hour of the daily backup window'),
+  minuteUtc: z.number().int().min(0).max(59, 'expected a minute from 0 to 59').default(0).describe('UTC minute of the daily backup window'),
+});
+
+const manualSnapshotSchema = z.strictObject({
+  id: snapshotIdentifier
+    .refine((s) => !s.startsWith('rds:'), 'expected a manual snapshot id without the "rds:" prefix (reserved for automated snapshots)')
+    .describe('Manual cluster snapshot identifier'),
+  createdAt: isoTimestamp.optional().describe('Snapshot time (default: one hour before the clock start)'),
+  kmsKeyId: z.string().min(1).optional().describe("KMS key the snapshot is encrypted with (default: the region's first key; unencrypted when the region has none)"),
+  tags,
+});
+
+const clusterSchema = z.strictObject({
+  id: clusterIdentifier.describe('DB cluster identifier'),
+  engine: engine.describe('Aurora engine'),
+  engineVersion: z.string().min(1).optional().describe('Engine version (default: 16.4 for PostgreSQL, 8.0.mysql_aurora.3.08.0 for MySQL)'),
+  status: z
+    .enum(['available', 'stopped', 'failed', 'inaccessible-encryption-credentials'], {
+      error: (i) => `expected available, stopped, failed or inaccessible-encryption-credentials, got ${JSON.stringify(i.input)}`,
+    })
+    .default('available')
+    .describe('Cluster status at the start'),
+  deletionProtection: z.boolean().default(false).describe('Deletion protection: DeleteDBCluster is refused while on'),
+  tags,
+  instances: z.array(instanceSchema).default([]).describe('DB instances of the cluster (the first is the writer)'),
+  automatedSnapshots: automatedSnapshotsSchema.optional().describe('Daily automated snapshots rds:<id>-YYYY-MM-DD-HH-MM'),
+  manualSnapshots: z.array(manualSnapshotSchema).default([]).describe('Manual snapshots of this cluster'),
+});
+
+const regionSchema = z.strictObject({
+  kmsKeys: z.array(z.string().min(1)).default([]).describe('KMS keys usable in the region (ARNs or ids); the first encrypts snapshots'),
+  inaccessibleKmsKeys: z.array(z.string().min(1)).default([]).describe('KMS keys that exist but cannot be used (KMSKeyNotAccessibleFault)'),
+  clusters: z.array(clusterSchema).default([]).describe('DB clusters in the region'),
+});
+
+export const DEFAULT_CLOCK_START = '2026-11-24T02:00:00Z';
+
+export const scenarioSchema = z
+  .strictObject({
+    account: z.string().regex(/^\d{12}$/, 'expected a 12-digit AWS account id').default('123456789012').describe('AWS account id in ARNs and events'),
+    regions: z
+      .record(z.string(), regionSchema)
+      .superRefine((regions, ctx) => {
+        for (const key of Object.keys(regions)) {
+          const r = region.safeParse(key);
+          if (!r.success) ctx.addIssue({ code: 'custom', path: [key], message: r.error.issues[0]?.message ?? 'expected an AWS region' });
+        }
+      })
+      .describe('The simulated regions, keyed by region name (us-east-1, ...)'),
+    durations: z
+      .strictObject({
+        copyMinutes: minutes('Snapshot copy duration', 12),
+        restoreClusterMinutes: minutes('RestoreDBClusterFromSnapshot duration until the cluster is available', 15),
+        createInstanceMinutes: minutes('CreateDBInstance duration until the instance is available', 10),
+        deleteInstanceMinutes: minutes('DeleteDBInstance duration until the instance is gone', 6),
+        deleteClusterMinutes: minutes('DeleteDBCluster duration until the cluster is gone', 4),
+      })
+      .prefault({})
+      .describe('RDS lifecycle durations'),
+    failRestoreOf: z.array(clusterIdentifier).default([]).describe('Cluster ids whose restore ends in status failed (RDS-EVENT-0354)'),
+    clockStart: isoTimestamp.default(DEFAULT_CLOCK_START).describe('Virtual time at which the scenario starts'),
+    faults: z
+      .strictObject({
+        seed: z.number().int('expected a whole number').default(1).describe('Seed of the pseudo-random fault generator (same seed, same faults)'),
+        throttleRate: rate('Probability that an RDS API call fails with Throttling'),
+        transientRate: rate('Probability that an RDS API call fails with ServiceUnavailable'),
+        eventDropRate: rate('Probability that an RDS event is never delivered'),
+        eventDuplicateRate: rate('Probability that an RDS event is delivered twice'),
+        eventLateMaxSeconds: z.number().min(0, 'expected 0 or more seconds').default(0).describe('RDS events are delivered up to this many seconds late (0: on time)'),
+      })
+      .prefault({})
+      .describe('Fault injection for chaos runs (all off by default)'),
+    request: restoreRequest.optional().describe('The restore request `start` uses when none is given'),
+  })
+  .superRefine((s, ctx) => {
+    for (const [name, r] of Object.entries(s.regions)) {
+      // Cluster, instance and snapshot identifiers are separate namespaces in RDS, each unique per region.
+      const seen = new Map<string, string>();
+      const claim = (kind: string, id: string, owner: string, path: (string | number)[]) => {
+        const before = seen.get(`${kind}:${id}`);
+        if (before) ctx.addIssue({ code: 'custom', path: ['regions', name, ...path], message: `expected a unique ${kind} identifier in ${name}, "${id}" is already used by ${before}` });
+        else seen.set(`${kind}:${id}`, owner);
+      };
+      r.clusters.forEach((c, ci) => {
+        claim('cluster', c.id, 'another cluster', ['clusters', ci, 'id']);
+        c.instances.forEach((i, ii) => claim('instance', i.id, `an instance of ${c.id}`, ['clusters', ci, 'instances', ii, 'id']));
+        c.manualSnapshots.forEach((m, mi) => claim('snapshot', m.id, `a snapshot of ${c.id}`, ['clusters', ci, 'manualSnapshots', mi, 'id']));
+      });
+    }
+  });
+
+export type Scenario = z.output<typeof scenarioSchema>;
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+export type Durations = Scenario['durations'];
+
+/** Validates a parsed scenario; the error names every bad field (`regions.mars-north-1: expected ...`). */
+export function parseScenario(json: unknown): Scenario {
+  const r = scenarioSchema.safeParse(json);
+  if (!r.success) throw new Error(`invalid scenario: ${describeIssues(r.error)}`);
+  return r.data;
+}
+
+/** Reads and validates a scenario file; errors name the file and the field. */
+export function loadScenarioFile(path: string): Scenario {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Error(`${path}: cannot read the scenario file (${code === 'ENOENT' ? 'file not found' : code ?? String(e)})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${path}: expected JSON (${(e as Error).message})`);
+  }
+  const r = scenarioSchema.safeParse(json);
+  if (!r.success) throw new Error(`${path}: ${describeIssues(r.error)}`);
+  return r.data;
+}
+
+const DEFAULT_SCENARIO_INPUT: ScenarioInput = {
+  account: '123456789012',
+  clockStart: DEFAULT_CLOCK_START,
+  regions: {
+    'us-east-1': {
+      kmsKeys: ['arn:aws:kms:us-east-1:123456789012:key/1f2e3d4c-5b6a-4798-8a9b-0c1d2e3f4a5b'],
+      clusters: [
+        {
+          id: 'aurora-prod',
+          engine: 'aurora-postgresql',
+          deletionProtection: true,
+          tags: { env: 'prod' },
+          instances: [{ id: 'aurora-prod-writer', instanceClass: 'db.r6g.large' }],
+          automatedSnapshots: { days: 7, hourUtc: 0, minuteUtc: 5 },
+        },
+      ],
+    },
+    'us-west-2': {
+      kmsKeys: ['arn:aws:kms:us-west-2:123456789012:key/6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d'],
+      clusters: [
+        {
+          id: 'aurora-staging',
+          engine: 'aurora-postgresql',
+          tags: { [MANAGED_BY_TAG]: MANAGED_BY_VALUE },
+          instances: [{ id: 'aurora-staging-writer', instanceClass: 'db.r6g.large' }],
+        },
+      ],
+    },
+  },
+  request: {
+    sourceClusterId: 'aurora-prod',
+    snapshotDate: DEFAULT_CLOCK_START.slice(0, 10),
+    sourceRegion: 'us-east-1',
+    targetRegion: 'us-west-2',
+    targetClusterId: 'aurora-staging',
+    deleteExisting: true,
+    instanceClass: 'db.r6g.large',
+    subnetGroup: 'staging-db-subnets',
+    securityGroupIds: ['sg-0a1b2c3d'],
+  },
+};
+
+/** The built-in world behind `npm start`: a cross-region restore of aurora-prod over a managed aurora-staging. */
+export const DEFAULT_SCENARIO: Scenario = parseScenario(DEFAULT_SCENARIO_INPUT);
+
+// ---------------------------------------------------------------------------------------------
+// The in-memory world (plain JSON, so it persists as is).
+
+export interface SnapshotRecord {
+  snapshotId: string;
+  sourceClusterId: string;
+  status: string;
+  snapshotType: 'automated' | 'manual';
+  createdAt: string;
+  encrypted: boolean;
+  kmsKeyId?: string;
+  engine: string;
+  engineVersion?: string;
+  tags: Record<string, string>;
+  /** Virtual epoch ms when the current transition (copying, creating) started and completes. */
+  startedAtMs?: number;
+  completesAtMs?: number;
+}
+
+export interface ClusterRecord {
+  clusterId: string;
+  status: string;
+  engine: string;
+  engineVersion?: string;
+  deletionProtection: boolean;
+  kmsKeyId?: string;
+  tags: Record<string, string>;
+  /** Snapshot the cluster was restored from. */
+  restoredFrom?: string;
+  /** Final snapshot to take when the deletion completes. */
+  finalSnapshotId?: string;
+  completesAtMs?: number;
+  /** Set when the timer fired but the transition waits on other resources (instances still deleting). */
+  waiting?: boolean;
+  /** How many times the master password was changed. The password itself is never stored. */
+  masterPasswordChanges: number;
+}
+
+export interface InstanceRecord {
+  instanceId: string;
+  clusterId: string;
+  status: string;
+  instanceClass: string;
+  engine: string;
+  tags: Record<string, string>;
+  completesAtMs?: number;
+  /** Set when the instance's own creation time passed but its cluster is not available yet. */
+  waiting?: boolean;
+}
+
+export interface RegionWorld {
+  kmsKeys: string[];
+  inaccessibleKmsKeys: string[];
+  snapshots: Record<string, SnapshotRecord>;
+  clusters: Record<string, ClusterRecord>;
+  instances: Record<string, InstanceRecord>;
+}
+
+export interface World {
+  account: string;
+  durations: Durations;
+  failRestoreOf: string[];
+  regions: Record<string, RegionWorld>;
+}
+
+const DEFAULT_ENGINE_VERSION: Record<string, string> = {
+  'aurora-postgresql': '16.4',
+  'aurora-mysql': '8.0.mysql_aurora.3.08.0',
+};
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** The initial world of a scenario: existing resources only, nothing in progress. */
+export function buildWorld(scenario: Scenario): World {
+  const start = new Date(scenario.clockStart).getTime();
+  const regions: Record<string, RegionWorld> = {};
+  for (const [name, r] of Object.entries(scenario.regions)) {
+    const rw: RegionWorld = {
+      kmsKeys: [...r.kmsKeys],
+      inaccessibleKmsKeys: [...r.inaccessibleKmsKeys],
+      snapshots: {},
+      clusters: {},
+      instances: {},
+    };
+    const key = r.kmsKeys[0];
+    for (const c of r.clusters) {
+      const engineVersion = c.engineVersion ?? DEFAULT_ENGINE_VERSION[c.engine];
+      rw.clusters[c.id] = {
+        clusterId: c.id,
+        status: c.status,
+        engine: c.engine,
+        engineVersion,
+        deletionProtection: c.deletionProtection,
+        kmsKeyId: key,
+        tags: { ...c.tags },
+        masterPasswordChanges: 0,
+      };
+      for (const i of c.instances) {
+        rw.instances[i.id] = {
+          instanceId: i.id,
+          clusterId: c.id,
+          status: 'available',
+          instanceClass: i.instanceClass,
+          engine: c.engine,
+          tags: { ...c.tags },
+        };
+      }
+      if (c.automatedSnapshots) {
+        const { days, hourUtc, minuteUtc } = c.automatedSnapshots;
+        const d = new Date(start);
+        d.setUTCHours(hourUtc, minuteUtc, 0, 0);
+        if (d.getTime() > start) d.setUTCDate(d.getUTCDate() - 1);
+        for (let n = 0; n < days; n++) {
+          const stamp = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}-${pad(d.getUTCHours())}-${pad(d.getUTCMinutes())}`;
+          const id = `rds:${c.id}-${stamp}`;
+          rw.snapshots[id] = {
+            snapshotId: id,
+            sourceClusterId: c.id,
+            status: 'available',
+            snapshotType: 'automated',
+            createdAt: d.toISOString(),
+            encrypted: key !== undefined,
+            kmsKeyId: key,
+            engine: c.engine,
+            engineVersion,
+            tags: {},
+          };
+          d.setUTCDate(d.getUTCDate() - 1);
+        }
+      }
+      for (const m of c.manualSnapshots) {
+        const k = m.kmsKeyId ?? key;
+        rw.snapshots[m.id] = {
+          snapshotId: m.id,
+          sourceClusterId: c.id,
+          status: 'available',
+          snapshotType: 'manual',
+          createdAt: new Date(m.createdAt ?? start - 3_600_000).toISOString(),
+          encrypted: k !== undefined,
+          kmsKeyId: k,
+          engine: c.engine,
+          engineVersion,
+          tags: { ...m.tags },
+        };
+      }
+    }
+    regions[name] = rw;
+  }
+  return {
+    account: scenario.account,
+    durations: { ...scenario.durations },
+    failRestoreOf: [...scenario.failRestoreOf],
+    regions,
+  };
+}
