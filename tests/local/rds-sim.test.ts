@@ -442,6 +442,31 @@ describe('SimulatedRds faults', () => {
   });
 });
 
+describe('SimulatedRds.fromScenario', () => {
+  it('takes the world, durations and faults from a scenario', async () => {
+    const clock = new FakeClock();
+    const events: RdsEventEnvelope[] = [];
+    const scenario = parseScenario({
+      ...structuredClone(DEFAULT_SCENARIO),
+      durations: { createInstanceMinutes: 3 },
+      faults: { eventLateMaxSeconds: 60, eventDuplicateRate: 1 },
+    });
+    const rds = SimulatedRds.fromScenario(scenario, { clock, setTimer: (at, fn) => clock.setTimer(at, fn), emit: (e) => events.push(e), random: () => 0.5 });
+    await rds.createInstance('us-west-2', { instanceId: 'r1', clusterId: 'aurora-staging', instanceClass: 'db.r6g.large', engine: 'aurora-postgresql', tags: {} });
+    clock.advanceTo(START + 3 * MIN + 29_999);
+    expect(events).toHaveLength(0);
+    clock.advanceTo(START + 3 * MIN + 30_000);
+    expect(events.map((e) => e.detail.EventID)).toEqual(['RDS-EVENT-0005', 'RDS-EVENT-0005']);
+    const throttled = SimulatedRds.fromScenario(parseScenario({ ...structuredClone(DEFAULT_SCENARIO), faults: { throttleRate: 1 } }), {
+      clock,
+      setTimer: clock.setTimer,
+      emit: () => {},
+      random: () => 0.5,
+    });
+    expect((await failure(throttled.describeCluster('us-west-2', 'aurora-staging'))).name).toBe('Throttling');
+  });
+});
+
 describe('SimulatedRds persistence', () => {
   it('round-trips mid-copy and mid-restore; lifecycles and late events complete after loading', async () => {
     const first = setup({ eventFaults: { dropRate: 0, duplicateRate: 0, lateMaxMs: 2 * MIN, random: () => 0.5 } });

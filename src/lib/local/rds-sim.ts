@@ -27,7 +27,8 @@ import { clusterIdentifier, snapshotIdentifier } from '../../schemas/identifiers
 import type { ClusterInfo, Clock, InstanceInfo, Rds, SnapshotInfo } from '../ports';
 import { buildWorld, type ClusterRecord, type InstanceRecord, type RegionWorld, type Scenario, type SnapshotRecord, type World } from './scenario';
 
-export type SetTimer = (atMs: number, fn: () => void) => unknown;
+/** Calls `fn` when the virtual clock reaches `atMs` (VirtualClock.setTimer; pass it bound). `label` is for diagnostics. */
+export type SetTimer = (atMs: number, fn: () => void, label?: string) => unknown;
 
 /** A native RDS event as EventBridge delivers it on the default bus. */
 export interface RdsEventEnvelope {
@@ -500,7 +501,7 @@ export class SimulatedRds implements Rds {
   // ---------------------------------------------------------------------------------- lifecycles
 
   private arm(region: string, kind: ResourceKind, id: string, atMs: number): void {
-    this.options.setTimer(Math.max(atMs, this.nowMs()), () => this.complete(region, kind, id, atMs));
+    this.options.setTimer(Math.max(atMs, this.nowMs()), () => this.complete(region, kind, id, atMs), `rds ${region} ${kind} ${id}`);
   }
 
   /** Re-arms the timers of everything in progress (a restored world, or one built mid-lifecycle). */
@@ -659,7 +660,7 @@ export class SimulatedRds implements Rds {
       this.pendingDeliveries.splice(at, 1);
       this.eventStats.emitted++;
       this.options.emit(structuredClone(envelope));
-    });
+    }, `rds event ${envelope.detail.EventID} ${envelope.detail.SourceIdentifier}`);
   }
 
   // ------------------------------------------------------------------------------------- helpers
