@@ -2,8 +2,9 @@
  * The local "Aurora PostgreSQL": PGlite (PostgreSQL compiled to WebAssembly, in-process) served over
  * the wire protocol by pglite-socket, so setup-db-users runs the same `pg` code as on AWS.
  *
- * Start-up measured on this machine (2 vCPU, Node 20): PGlite.create() ~3.4 s in memory (WASM compile
- * and initdb), the socket server ~2 ms. Start it once per process.
+ * Start-up measured on this machine (2 vCPU, Node 20): 1.8-3.4 s for a new database (WASM compile and
+ * initdb; in memory, or a new dataDir of ~40 MB), ~0.2 s to reopen an existing dataDir; the socket
+ * server itself ~2 ms. Start it once per process.
  *
  * PGlite differences that matter here: there is one backend shared by all connections (the server
  * multiplexes them and serves one transaction at a time), session settings such as SET ROLE are shared
