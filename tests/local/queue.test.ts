@@ -112,6 +112,27 @@ describe('LocalQueue', () => {
     expect([...a].sort()).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
   });
 
+  it('toJSON / restore carries messages to a new process: ids, receive counts, and in-flight ones come back at their deadline', () => {
+    const a = setup();
+    const idA = a.queue.send('in-flight');
+    a.queue.send('waiting');
+    a.queue.receive(1);
+    const saved = JSON.parse(JSON.stringify(a.queue));
+
+    const b = setup();
+    b.queue.restore(saved);
+    b.queue.restore(saved); // same ids are skipped
+    expect(b.queue.size()).toBe(2);
+    expect(b.queue.visibleCount()).toBe(1);
+    expect(b.queue.list().find((m) => m.messageId === idA)).toMatchObject({ inFlight: true, receiveCount: 1 });
+    expect(b.clock.nextTimerAt()).toBe(T0 + VISIBILITY);
+    b.clock.advanceTo(T0 + VISIBILITY);
+    expect(b.queue.visibleCount()).toBe(2);
+    expect(b.queue.receive(10).map((m) => [m.body, m.receiveCount])).toEqual([['in-flight', 2], ['waiting', 1]]);
+    expect(b.queue.list()[0].messageId).toBe(idA);
+    expect(() => b.queue.restore([{ body: 'x' } as never])).toThrow(/q: expected persisted messages/);
+  });
+
   it('rejects bad options, naming the field', () => {
     const clock = new VirtualClock({ start: new Date(T0) });
     expect(() => new LocalQueue({ name: 'q', clock, visibilityTimeoutMs: 1, maxReceiveCount: 0 })).toThrow(/maxReceiveCount/);

@@ -179,6 +179,35 @@ export class LocalQueue {
     return all;
   }
 
+  /** The queue's messages, for persistence between CLI invocations (same shape as `list()`). */
+  toJSON(): StoredMessage[] {
+    return this.list();
+  }
+
+  /**
+   * Puts persisted messages back, keeping their ids, receive counts and visibility. A message that
+   * was in flight when the previous process stopped becomes visible at its visibility deadline,
+   * as SQS does after a consumer dies. Messages already present (same id) are skipped.
+   */
+  restore(messages: StoredMessage[]): void {
+    for (const m of messages) {
+      if (typeof m?.messageId !== 'string' || typeof m.body !== 'string' || !Number.isFinite(m.visibleAt)) {
+        throw new Error(`${this.name}: expected persisted messages {messageId, body, receiveCount, sentAt, visibleAt}, got ${JSON.stringify(m).slice(0, 200)}`);
+      }
+      if (this.entries.some((e) => e.messageId === m.messageId)) continue;
+      const entry: Entry = {
+        messageId: m.messageId,
+        body: m.body,
+        receiveCount: m.receiveCount ?? 0,
+        sentAt: m.sentAt,
+        visibleAt: m.visibleAt,
+        ...(m.deadLetterSource ? { deadLetterSource: m.deadLetterSource } : {}),
+      };
+      if (entry.visibleAt > this.nowMs()) entry.timerId = this.clock.setTimer(entry.visibleAt, () => {}, `visible:${this.name}`);
+      this.entries.push(entry);
+    }
+  }
+
   private enqueue(input: { messageId: string; body: string; sentAt: number; deadLetterSource?: string }): string {
     this.entries.push({ ...input, receiveCount: 0, visibleAt: this.nowMs() });
     return input.messageId;

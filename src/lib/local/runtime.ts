@@ -5,7 +5,7 @@ import { DEAD_LETTER_STEP } from '../../events/subscriptions';
 import type { VirtualClock } from './clock';
 import type { LocalEventBus } from './bus';
 import type { FaultPlan } from './faults';
-import { LocalQueue, type ReceivedMessage } from './queue';
+import { LocalQueue, type ReceivedMessage, type StoredMessage } from './queue';
 
 /** A Lambda handler behind an SQS event source mapping. */
 export type SqsLambdaHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
@@ -168,6 +168,26 @@ export class LocalRuntime {
 
   inFlightCount(): number {
     return this.inFlight.size;
+  }
+
+  /** Messages of every queue and DLQ by queue name, for persistence between CLI invocations. */
+  toJSON(): Record<string, StoredMessage[]> {
+    const out: Record<string, StoredMessage[]> = {};
+    for (const { queue, deadLetter } of Object.values(this.queues)) {
+      out[queue.name] = queue.toJSON();
+      out[deadLetter.name] = deadLetter.toJSON();
+    }
+    return out;
+  }
+
+  /** Puts persisted messages back into their queues (unknown queue names are an error). */
+  restore(saved: Record<string, StoredMessage[]>): void {
+    const byName = new Map(Object.values(this.queues).flatMap(({ queue, deadLetter }) => [[queue.name, queue], [deadLetter.name, deadLetter]] as const));
+    for (const [name, messages] of Object.entries(saved)) {
+      const queue = byName.get(name);
+      if (!queue) throw new Error(`queues: expected one of ${[...byName.keys()].join(', ')}, got ${name}`);
+      queue.restore(messages);
+    }
   }
 
   /** Every message currently in a dead-letter queue, with the step whose queue it came from. */
