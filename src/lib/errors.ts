@@ -30,7 +30,7 @@ const TRANSIENT = new Set([
 ]);
 const BY_NAME: Record<string, ErrorCode> = {
   DBClusterSnapshotNotFoundFault: 'SnapshotNotFound',
-  DBSnapshotNotFound: 'SnapshotNotFound',
+  DBSnapshotNotFoundFault: 'SnapshotNotFound',
   KMSKeyNotAccessibleFault: 'KmsKeyNotAccessible',
   AccessDenied: 'AccessDenied',
   AccessDeniedException: 'AccessDenied',

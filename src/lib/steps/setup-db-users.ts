@@ -63,7 +63,7 @@ export const setupDbUsers: Step = {
     const users: AppUser[] = [{ username: app.username, password: app.password, privileges: app.privileges }];
     try {
       await ctx.retry(() => deps.db.configureUsers(endpoint, rotated, users));
-      await ctx.retry(() => deps.db.verifyLogin(endpoint, { username: app.username, password: app.password }));
+      await ctx.retry(() => deps.db.verifyLogin(endpoint, users[0]));
     } catch (e) {
       const c = classifyError(e);
       throw new PipelineError(c.code === 'InternalError' ? 'UserSetupFailed' : c.code, `setting up users on ${r.cluster_id} failed: ${c.message}`, c.retryable);

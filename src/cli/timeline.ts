@@ -1,0 +1,95 @@
+import type { EventBridgeEnvelope } from '../events/envelope';
+import { RDS_SOURCE } from '../events/rds';
+import type { AuditEvent } from '../schemas/audit-event';
+import type { OperationState } from '../schemas/operation-state';
+
+type D = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
+
+export function elapsed(fromMs: number, atMs: number): string {
+  const s = Math.max(0, Math.round((atMs - fromMs) / 1000));
+  const hh = Math.floor(s / 3600);
+  const mm = Math.floor((s % 3600) / 60);
+  const ss = s % 60;
+  return `+${hh > 0 ? `${hh}:` : ''}${String(mm).padStart(2, '0')}:${String(ss).padStart(2, '0')}`;
+}
+
+/** One line per pipeline event: who acted and what happened, in words. Re-checks only when verbose. */
+export function describeEvent(env: EventBridgeEnvelope, verbose = false): { actor: string; text: string } | undefined {
+  const d = env.detail as D;
+  if (env.source === RDS_SOURCE) return { actor: 'Aurora', text: `${d.EventID} ${d.Message} (${d.SourceIdentifier})` };
+  switch (env['detail-type']) {
+    case 'RestoreRequested': {
+      const r = d.request as D;
+      const from = r.snapshotId ?? `${r.sourceClusterId}${r.snapshotDate ? ` @ ${r.snapshotDate}` : ' (latest)'}`;
+      return { actor: 'request', text: `restore ${r.targetClusterId} in ${r.targetRegion} from ${from} (${r.sourceRegion})${r.deleteExisting ? ', replacing the existing cluster' : ''}` };
+    }
+    case 'SnapshotValidated':
+      return { actor: 'snapshot-check', text: `✓ snapshot ${d.snapshot.snapshotId} is available (${d.snapshot.engine}${d.snapshot.encrypted ? ', encrypted' : ''})` };
+    case 'CopyStarted':
+      return { actor: 'copy-snapshot', text: `→ copying to ${d.target.region} as ${d.target.snapshotId}` };
+    case 'CopyCompleted':
+      return d.skipped
+        ? { actor: 'copy-snapshot', text: '✓ same region: nothing to copy' }
+        : { actor: 'check-copy-status', text: `✓ copy ${d.snapshot.snapshotId} is available` };
+    case 'ClusterDeletionStarted':
+      return { actor: 'delete-rds', text: `→ deleting ${d.clusterId} (${d.finalSnapshotId ? `final snapshot ${d.finalSnapshotId}` : 'no final snapshot'})` };
+    case 'TargetCleared':
+      return d.deleted ? { actor: 'check-delete-status', text: '✓ existing cluster deleted' } : { actor: 'delete-rds', text: '✓ no existing cluster to delete' };
+    case 'ClusterRestoreStarted':
+      return { actor: 'restore-snapshot', text: `→ restoring ${d.clusterId} with writer ${d.instanceId}` };
+    case 'ClusterAvailable':
+      return { actor: 'check-restore-status', text: `✓ ${d.clusterId} is available at ${d.writerEndpoint}:${d.port}` };
+    case 'UsersConfigured':
+      return { actor: 'setup-db-users', text: `✓ master password rotated (${d.masterSecretName}); users ready: ${d.users.join(', ')}` };
+    case 'RestoreSucceeded':
+      return { actor: 'archive-snapshot', text: `✓ copied snapshot ${d.snapshotArchive}` };
+    case 'RestoreFailed':
+      return { actor: d.step, text: `✗ ${d.code}: ${d.message}` };
+    case 'OperationDeadlineReached':
+      return { actor: 'watchdog', text: '⏰ deadline reached' };
+    case 'RecheckDue':
+      return verbose ? { actor: 'scheduler', text: `↻ re-check ${d.check} #${d.attempt}` } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+export function formatLine(startMs: number, atMs: number, actor: string, text: string): string {
+  return `  ${elapsed(startMs, atMs)}  ${new Date(atMs).toISOString().slice(11, 19)}  ${pad(actor, 21)} ${text}`;
+}
+
+/** The timeline of a finished operation, from its audit trail. */
+export function auditTimeline(state: OperationState, trail: AuditEvent[]): string[] {
+  const start = Date.parse(state.start_time);
+  return trail.map((e) => {
+    const detail = e.error ? `${e.error.code}: ${e.error.message}` : Object.entries(e.details ?? {}).filter(([k]) => k !== 'metrics').map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`).join(' ');
+    return formatLine(start, Date.parse(e.timestamp), e.step, `${e.status === 'FAILURE' ? '✗' : e.status === 'SUCCESS' ? '✓' : '·'} ${e.event_type}${detail ? ` ${detail}` : ''}`);
+  });
+}
+
+/** A short human summary of an operation's state. */
+export function summary(state: OperationState): string[] {
+  const m = state.metrics;
+  const lines = [
+    `  operation   ${state.operation_id}`,
+    `  status      ${state.status}${state.error ? ` (${state.error.step}: ${state.error.code})` : ''}`,
+    `  target      ${state.parameters.target_cluster_id} in ${state.parameters.target_region}`,
+  ];
+  if (state.restore_details.writer_endpoint) lines.push(`  endpoint    ${state.restore_details.writer_endpoint}:${state.restore_details.port ?? 5432}`);
+  if (state.error) lines.push(`  error       ${state.error.message}`);
+  if (m.total_duration_seconds !== undefined) {
+    const parts = [
+      ['validate', m.snapshot_validation_duration_seconds],
+      ['copy', m.snapshot_copy_duration_seconds],
+      ['delete', m.delete_duration_seconds],
+      ['restore', m.restore_duration_seconds],
+      ['users', m.user_setup_duration_seconds],
+    ]
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k} ${v}s`);
+    lines.push(`  durations   total ${m.total_duration_seconds}s (simulated)${parts.length ? ` — ${parts.join(', ')}` : ''}; retries ${m.retry_count}, errors ${m.error_count}`);
+  }
+  return lines;
+}

@@ -1,0 +1,51 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Clock, Logger, Metrics } from '../ports';
+
+const LEVELS = { DEBUG: 10, INFO: 20, WARN: 30, ERROR: 40, SILENT: 100 } as const;
+const SECRET_KEY = /password|secret_value|token/i;
+
+function redact(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redact);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_KEY.test(k) ? '***' : redact(v)]));
+  }
+  return value;
+}
+
+/**
+ * The local runtime's logger: JSON lines (like Powertools on Lambda) appended to the data folder's
+ * pipeline.log, stamped with virtual time. Hand-written because on a laptop stdout belongs to the
+ * CLI's timeline; on AWS the handlers use Powertools Logger (src/lib/aws/observability.ts).
+ */
+export class FileLogger implements Logger {
+  private readonly threshold: number;
+  constructor(private readonly options: { file?: string; level: keyof typeof LEVELS; clock: Pick<Clock, 'now'> }) {
+    this.threshold = LEVELS[options.level];
+    if (options.file) mkdirSync(dirname(options.file), { recursive: true });
+  }
+  private write(level: Exclude<keyof typeof LEVELS, 'SILENT'>, message: string, extra?: Record<string, unknown>) {
+    if (!this.options.file || LEVELS[level] < this.threshold) return;
+    const line = { level, message, timestamp: this.options.clock.now().toISOString(), ...(redact(extra ?? {}) as object) };
+    appendFileSync(this.options.file, `${JSON.stringify(line)}\n`);
+  }
+  debug(m: string, e?: Record<string, unknown>) { this.write('DEBUG', m, e); }
+  info(m: string, e?: Record<string, unknown>) { this.write('INFO', m, e); }
+  warn(m: string, e?: Record<string, unknown>) { this.write('WARN', m, e); }
+  error(m: string, e?: Record<string, unknown>) { this.write('ERROR', m, e); }
+}
+
+/** Metrics kept in memory (benchmarks and chaos reports read them). */
+export class MemoryMetrics implements Metrics {
+  readonly counts: Record<string, number> = {};
+  readonly durations: Record<string, number[]> = {};
+  count(name: string, value = 1, dimensions?: Record<string, string>) {
+    const key = dimensions?.step ? `${name}.${dimensions.step}` : name;
+    this.counts[key] = (this.counts[key] ?? 0) + value;
+    if (key !== name) this.counts[name] = (this.counts[name] ?? 0) + value;
+  }
+  seconds(name: string, value: number, dimensions?: Record<string, string>) {
+    const key = dimensions?.step ? `${name}.${dimensions.step}` : name;
+    (this.durations[key] ??= []).push(value);
+  }
+}
