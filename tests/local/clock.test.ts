@@ -60,6 +60,17 @@ describe('VirtualClock', () => {
     expect(clock.sleepers).toBe(0);
   });
 
+  it('onSleepersChange notifies until unsubscribed', async () => {
+    const clock = new VirtualClock({ start: new Date(T0) });
+    const counts: number[] = [];
+    const off = clock.onSleepersChange(() => counts.push(clock.sleepers));
+    void clock.sleep(10);
+    clock.advanceTo(T0 + 10);
+    off();
+    void clock.sleep(10);
+    expect(counts).toEqual([1, 0]);
+  });
+
   it('rejects a non-finite start or timer time, naming the field', () => {
     expect(() => new VirtualClock({ start: new Date('nope') })).toThrow(/start/);
     const clock = new VirtualClock({ start: new Date(T0) });

@@ -24,7 +24,7 @@ export class VirtualClock implements Clock {
   private nextId = 1;
   private seq = 0;
   private sleeping = 0;
-  private sleepWaiters: (() => void)[] = [];
+  private sleepListeners = new Set<() => void>();
 
   constructor(options: VirtualClockOptions) {
     const ms = options.start.getTime();
@@ -45,9 +45,20 @@ export class VirtualClock implements Clock {
     return this.sleeping;
   }
 
-  /** Resolves the next time the `sleepers` count changes (lets the driver wait without polling). */
+  /** Calls `listener` whenever the `sleepers` count changes (lets the driver wait without polling). Returns the unsubscribe function. */
+  onSleepersChange(listener: () => void): () => void {
+    this.sleepListeners.add(listener);
+    return () => this.sleepListeners.delete(listener);
+  }
+
+  /** Resolves the next time the `sleepers` count changes. */
   whenSleepersChange(): Promise<void> {
-    return new Promise((resolve) => this.sleepWaiters.push(resolve));
+    return new Promise((resolve) => {
+      const off = this.onSleepersChange(() => {
+        off();
+        resolve();
+      });
+    });
   }
 
   sleep(ms: number): Promise<void> {
@@ -113,8 +124,6 @@ export class VirtualClock implements Clock {
 
   private setSleeping(n: number): void {
     this.sleeping = n;
-    const waiters = this.sleepWaiters;
-    this.sleepWaiters = [];
-    for (const w of waiters) w();
+    for (const listener of [...this.sleepListeners]) listener();
   }
 }

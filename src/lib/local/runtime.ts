@@ -110,7 +110,7 @@ export class LocalRuntime {
   private readonly pollers: Poller[] = [];
   private readonly counters: Record<string, StepCounters> = {};
   private readonly inFlight = new Set<Promise<void>>();
-  private wakers: (() => void)[] = [];
+  private readonly wakers = new Set<() => void>();
 
   constructor(options: LocalRuntimeOptions) {
     this.clock = options.clock;
@@ -378,25 +378,29 @@ export class LocalRuntime {
   /** Waits until an invocation finishes, a sleeper count changes or a message arrives; reports a stall after stallTimeoutMs of real time. */
   private async waitForProgress(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    const stall = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`runtime: invocation(s) of ${this.inFlightSteps()} neither finished nor slept on the virtual clock for ${this.stallTimeoutMs} ms of real time`)),
-        this.stallTimeoutMs,
-      );
-      timer.unref();
-    });
-    const woken = new Promise<void>((resolve) => this.wakers.push(resolve));
+    let offSleepers: (() => void) | undefined;
+    let waker: (() => void) | undefined;
     try {
-      await Promise.race([...this.inFlight, this.clock.whenSleepersChange(), woken, stall]);
+      await new Promise<void>((resolve, reject) => {
+        waker = resolve;
+        this.wakers.add(resolve);
+        offSleepers = this.clock.onSleepersChange(resolve);
+        timer = setTimeout(
+          () => reject(new Error(`runtime: invocation(s) of ${this.inFlightSteps()} neither finished nor slept on the virtual clock for ${this.stallTimeoutMs} ms of real time`)),
+          this.stallTimeoutMs,
+        );
+        timer.unref();
+      });
     } finally {
       clearTimeout(timer);
+      offSleepers?.();
+      if (waker) this.wakers.delete(waker);
     }
   }
 
+  /** An invocation ended or a message arrived: wake the driver. */
   private wake(): void {
-    const wakers = this.wakers;
-    this.wakers = [];
-    for (const w of wakers) w();
+    for (const w of [...this.wakers]) w();
   }
 
   private inFlightSteps(): string {
