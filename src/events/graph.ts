@@ -12,7 +12,7 @@ export function mermaidGraph(): string {
     if (declared.has(name)) return;
     declared.add(name);
     const id = node(name);
-    lines.push(shape === 'step' ? `  ${id}[${name}]` : shape === 'rds' ? `  ${id}[(${name})]` : `  ${id}([${name}])`);
+    lines.push(shape === 'step' ? `  ${id}["${name}"]` : shape === 'rds' ? `  ${id}[("${name}")]` : `  ${id}(["${name}"])`);
   };
   const steps = new Set(SUBSCRIPTIONS.map((s) => s.step as string));
   for (const s of SUBSCRIPTIONS) declare(s.step, 'step');
@@ -33,12 +33,12 @@ export function mermaidGraph(): string {
           if (type === 'RestoreFailed' && publisher !== 'watchdog' && publisher !== 'dead-letter') continue;
           declare(publisher, steps.has(publisher) ? 'step' : 'external');
           const arrow = publisher === 'scheduler' ? '-.->' : '-->';
-          lines.push(`  ${node(publisher)} ${arrow}|${label}| ${node(sub.step)}`);
+          lines.push(`  ${node(publisher)} ${arrow}|"${label}"| ${node(sub.step)}`);
         }
       }
     }
   }
-  lines.push(`  any_step([every step]) -->|RestoreFailed| ${node('sns-notification')}`);
-  lines.push(`  DLQs([dead-letter queues]) --> ${node('dead-letter')}`);
+  lines.push(`  any_step(["every step"]) -->|"RestoreFailed"| ${node('sns-notification')}`);
+  lines.push(`  DLQs(["dead-letter queues"]) --> ${node('dead-letter')}`);
   return lines.join('\n');
 }

@@ -24,7 +24,7 @@ import { FileLogger, MemoryMetrics } from './observability';
 import { LocalOutbox, type OutboxMessage } from './outbox';
 import { startLocalPostgres, seedDemoSchema, type LocalPostgres } from './pglite';
 import { SimulatedRds, type RateLimit } from './rds-sim';
-import { LocalRuntime, type RunSummary } from './runtime';
+import { LocalRuntime, type RunSummary, type SqsLambdaHandler } from './runtime';
 import { DEFAULT_SCENARIO, type Scenario } from './scenario';
 import { LocalScheduler } from './scheduler';
 import { LocalSecrets } from './secrets';
@@ -45,6 +45,10 @@ export interface LocalPipelineOptions {
   rateLimit?: RateLimit;
   /** Seed of the simulated RDS's fault randomness. */
   seed?: number;
+  /** Chaos runs: wraps the dependencies the handlers see (e.g. an Rds that crashes after its side effect). */
+  wrapDeps?: (deps: Dependencies) => Dependencies;
+  /** Chaos runs: wraps each step's Lambda handler (e.g. one that dies after its work, before the ack). */
+  wrapHandler?: (step: string, handler: SqsLambdaHandler) => SqsLambdaHandler;
 }
 
 interface SavedWorld {
@@ -53,9 +57,15 @@ interface SavedWorld {
   clockMs: number;
   rds: unknown;
   schedules: ReturnType<LocalScheduler['toJSON']>;
+  /** Messages still in the queues (and DLQs) when the command ended. */
+  queues: ReturnType<LocalRuntime['toJSON']>;
 }
 
 const hashOf = (scenario: Scenario) => createHash('sha256').update(JSON.stringify(scenario)).digest('hex').slice(0, 16);
+
+function wrapHandlers(handlers: Record<string, SqsLambdaHandler>, wrap?: (step: string, handler: SqsLambdaHandler) => SqsLambdaHandler) {
+  return wrap ? Object.fromEntries(Object.entries(handlers).map(([step, h]) => [step, wrap(step, h)])) : handlers;
+}
 
 /** Configuration for the local runtime: local defaults, then the process environment, then explicit overrides. */
 export function localConfig(overrides: Record<string, string> = {}): Config {
@@ -159,15 +169,17 @@ export class LocalPipeline {
       logger,
       metrics,
     };
+    const handlerDeps = options.wrapDeps ? options.wrapDeps(deps) : deps;
     const runtime = new LocalRuntime({
       clock,
       bus,
       subscriptions: SUBSCRIPTIONS,
-      handlers: createHandlers(() => deps),
+      handlers: wrapHandlers(createHandlers(() => handlerDeps), options.wrapHandler),
       faults,
       functionTimeoutMs: config.LAMBDA_TIMEOUT_SECONDS * 1000,
       onInvocationError: (error, invocation) => logger.error('invocation failed', { ...invocation, error: String((error as Error)?.message ?? error) }),
     });
+    if (saved?.queues) runtime.restore(saved.queues);
     if (options.onEvent) {
       bus.addRule({ name: 'timeline-tap', pattern: { source: [EVENT_SOURCE, RDS_SOURCE] }, target: options.onEvent });
     }
@@ -245,6 +257,7 @@ export class LocalPipeline {
       clockMs: this.clock.now().getTime(),
       rds: this.rds.toJSON(),
       schedules: this.scheduler.toJSON(),
+      queues: this.runtime.toJSON(),
     };
     const file = join(dir, 'world.json');
     await writeFile(`${file}.tmp`, JSON.stringify(world));

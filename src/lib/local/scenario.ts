@@ -182,6 +182,13 @@ const DEFAULT_SCENARIO_INPUT: ScenarioInput = {
           tags: { [MANAGED_BY_TAG]: MANAGED_BY_VALUE },
           instances: [{ id: 'aurora-staging-writer', instanceClass: 'db.r6g.large' }],
         },
+        {
+          // Not created by the pipeline (no managed-by tag): a restore onto it is refused.
+          id: 'analytics',
+          engine: 'aurora-postgresql',
+          tags: { team: 'data' },
+          instances: [{ id: 'analytics-writer', instanceClass: 'db.r6g.large' }],
+        },
       ],
     },
   },

@@ -1,0 +1,72 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+
+process.env.AURORA_RESTORE_NO_MAIN = '1';
+let main: (argv: string[]) => Promise<number>;
+beforeAll(async () => {
+  ({ main } = await import('../../src/cli/main'));
+});
+
+/** Runs the CLI in-process and captures what it writes. */
+async function run(argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((stdout += String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((stderr += String(s)), true));
+  try {
+    process.exitCode = undefined;
+    const code = await main(argv);
+    return { code, stdout, stderr };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+    process.exitCode = undefined;
+  }
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('aurora-restore CLI', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'aurora-cli-'));
+
+  it('start --json prints one JSON document (the final state) and exits 0 on SUCCEEDED', async () => {
+    const r = await run(['start', '--json', '--data-dir', dataDir]);
+    expect(r.code).toBe(0);
+    const state = JSON.parse(r.stdout);
+    expect(state.status).toBe('SUCCEEDED');
+    expect(r.stderr).toContain('check-restore-status');
+
+    const status = await run(['status', state.operation_id, '--json', '--data-dir', dataDir]);
+    expect(JSON.parse(status.stdout).status).toBe('SUCCEEDED');
+    const list = await run(['list', '--json', '--data-dir', dataDir]);
+    expect(JSON.parse(list.stdout).map((o: { operation_id: string }) => o.operation_id)).toContain(state.operation_id);
+  });
+
+  it('exits 1 on FAILED with the error in the state', async () => {
+    const r = await run(['start', '--json', '--target-cluster', 'analytics', '--data-dir', dataDir]);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).error.code).toBe('DeletionRefused');
+  });
+
+  it.each([
+    [['start', '--snapshot-date', '2026-02-30'], /snapshotDate: expected a date that exists/],
+    [['start', '--target-region', 'mars-north-1'], /targetRegion: expected an AWS region/],
+    [['start', '--target-cluster', 'bad--name'], /targetClusterId: expected an RDS identifier/],
+    [['start', '--no-such-flag'], /unknown option/],
+    [['replay', '--from', 'yesterday', '--to', '2026-11-24T03:00:00Z'], /--from: expected an ISO-8601 time/],
+  ])('bad input %j exits 2 naming the field', async (argv, message) => {
+    const r = await run([...argv, '--data-dir', dataDir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it('prints the Mermaid graph and the event JSON Schemas', async () => {
+    const g = await run(['graph']);
+    expect(g.stdout).toMatch(/^flowchart TD/);
+    expect(g.stdout).toContain('check_restore_status');
+    const ev = await run(['events']);
+    expect(Object.keys(JSON.parse(ev.stdout))).toContain('RestoreRequested');
+  });
+});

@@ -1,0 +1,194 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { LocalPipeline, type LocalPipelineOptions } from '../../src/lib/local/pipeline';
+import { DEFAULT_SCENARIO, parseScenario } from '../../src/lib/local/scenario';
+import { createFaultPlan } from '../../src/lib/local/faults';
+import { PIPELINE_ORDER } from '../../src/schemas/operation-state';
+
+/**
+ * Whole restores through the local runtime: the real handlers and subscription table over dynalite,
+ * PGlite, the simulated Aurora control plane and the virtual clock. No mocks of our own code.
+ */
+const open: LocalPipeline[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((p) => p.close()));
+});
+
+async function pipeline(options: LocalPipelineOptions = {}) {
+  const p = await LocalPipeline.open(options);
+  open.push(p);
+  return p;
+}
+
+async function restore(p: LocalPipeline, overrides: Record<string, unknown> = {}) {
+  const id = await p.startRestore(p.request(overrides));
+  await p.runUntilTerminal([id]);
+  const state = (await p.status(id))!;
+  const trail = await p.audit.trail(id);
+  const notes = (await p.outbox.list()).filter((m) => m.attributes.operation_id === id);
+  return { id, state, trail, notes };
+}
+
+const mutatingCalls = (p: LocalPipeline) => {
+  const c = p.rds.calls;
+  return {
+    copy: c.CopyDBClusterSnapshot,
+    restore: c.RestoreDBClusterFromSnapshot,
+    createInstance: c.CreateDBInstance,
+    deleteCluster: c.DeleteDBCluster,
+    deleteInstance: c.DeleteDBInstance,
+    deleteSnapshot: c.DeleteDBClusterSnapshot,
+    modify: c.ModifyDBCluster,
+  };
+};
+
+describe('a restore end to end', () => {
+  it('cross-region over an existing managed cluster: copies, deletes, restores, sets up users, archives, notifies', async () => {
+    const p = await pipeline();
+    const { state, trail, notes } = await restore(p);
+    expect(state.status).toBe('SUCCEEDED');
+    expect(state.error).toBeNull();
+    expect(state.snapshot_details).toMatchObject({ copied: true, archive: 'deleted' });
+    expect(state.restore_details).toMatchObject({ cluster_id: 'aurora-staging', deleted_existing_cluster: true, users: ['app'] });
+    expect(state.restore_details.writer_endpoint).toMatch(/^aurora-staging\.cluster-.*\.us-west-2\.rds\.amazonaws\.com$/);
+    // every step ran once, in pipeline order
+    for (const step of PIPELINE_ORDER.filter((s) => s !== 'sns-notification')) expect(state.steps[step]?.status, step).toBe('DONE');
+    expect(mutatingCalls(p)).toEqual({ copy: 1, restore: 1, createInstance: 1, deleteCluster: 1, deleteInstance: 1, deleteSnapshot: 1, modify: 1 });
+    // the seed's metrics: the copy took the simulated 12 minutes, the whole restore ~37
+    expect(state.metrics.snapshot_copy_duration_seconds).toBe(720);
+    expect(state.metrics.total_duration_seconds).toBeGreaterThan(2000);
+    // the restored cluster is there, tagged with the operation; the copied snapshot is gone; the final snapshot exists
+    const cluster = await p.rds.describeCluster('us-west-2', 'aurora-staging');
+    expect(cluster?.tags['aurora-restore:operation-id']).toBe(state.operation_id);
+    expect(await p.rds.describeClusterSnapshot('us-west-2', state.snapshot_details.target_snapshot_id!)).toBeUndefined();
+    expect(await p.rds.describeClusterSnapshot('us-west-2', state.restore_details.final_snapshot_id!)).toBeDefined();
+    // one notification, one terminal audit line, the trail ordered in time
+    expect(notes).toHaveLength(1);
+    expect(notes[0].subject).toContain('SUCCEEDED');
+    expect(notes[0].attributes).toMatchObject({ status: 'SUCCEEDED', operation_id: state.operation_id });
+    expect(trail.filter((e) => e.event_type === 'OPERATION_SUCCEEDED')).toHaveLength(1);
+    expect(trail.map((e) => e.timestamp)).toEqual([...trail.map((e) => e.timestamp)].sort());
+    // the target is free again
+    expect(await p.store.lockHolder('us-west-2', 'aurora-staging')).toBeUndefined();
+    // no password anywhere in state, audit or notifications
+    const secrets = await p.deps.secrets.getJson('aurora-restore/clusters/aurora-staging/master') as { password: string };
+    const app = await p.deps.secrets.getJson('aurora-restore/app-credentials') as { password: string };
+    const everything = JSON.stringify({ state, trail, notes, archive: p.bus.archive.list() });
+    expect(everything).not.toContain(secrets.password);
+    expect(everything).not.toContain(app.password);
+  });
+
+  it('same region: skips the copy and keeps the source snapshot', async () => {
+    const p = await pipeline();
+    const { state, notes } = await restore(p, { targetRegion: 'us-east-1', targetClusterId: 'aurora-dev', subnetGroup: undefined });
+    expect(state.status).toBe('SUCCEEDED');
+    expect(state.snapshot_details).toMatchObject({ copied: false, archive: 'not-copied' });
+    expect(state.restore_details.deleted_existing_cluster).toBe(false);
+    expect(p.rds.calls.CopyDBClusterSnapshot).toBe(0);
+    expect(p.rds.calls.DeleteDBClusterSnapshot).toBe(0);
+    expect(notes).toHaveLength(1);
+  });
+
+  it('a missing snapshot fails with SnapshotNotFound, a notification and an audit trail', async () => {
+    const p = await pipeline();
+    const { state, trail, notes } = await restore(p, { snapshotDate: '2025-01-01' });
+    expect(state.status).toBe('FAILED');
+    expect(state.error).toMatchObject({ step: 'snapshot-check', code: 'SnapshotNotFound' });
+    expect(state.error!.message).toContain('2025-01-01');
+    expect(notes).toHaveLength(1);
+    expect(notes[0].subject).toContain('FAILED');
+    expect(trail.map((e) => e.event_type)).toEqual(expect.arrayContaining(['STEP_FAILED', 'OPERATION_FAILED', 'NOTIFICATION_SENT']));
+    expect(p.rds.calls.CopyDBClusterSnapshot).toBe(0);
+    expect(await p.store.lockHolder('us-west-2', 'aurora-staging')).toBeUndefined();
+  });
+
+  it('refuses to delete a cluster the pipeline does not manage, and leaves it alone', async () => {
+    const p = await pipeline();
+    const { state, notes } = await restore(p, { targetClusterId: 'analytics' });
+    expect(state.status).toBe('FAILED');
+    expect(state.error).toMatchObject({ step: 'delete-rds', code: 'DeletionRefused' });
+    expect(state.error!.message).toContain('managed-by');
+    expect(p.rds.calls.DeleteDBCluster + p.rds.calls.DeleteDBInstance).toBe(0);
+    expect((await p.rds.describeCluster('us-west-2', 'analytics'))?.status).toBe('available');
+    expect(notes).toHaveLength(1);
+  });
+
+  it('refuses to replace an existing cluster unless asked', async () => {
+    const p = await pipeline();
+    const { state } = await restore(p, { deleteExisting: false });
+    expect(state.error).toMatchObject({ step: 'delete-rds', code: 'TargetExists' });
+    expect(p.rds.calls.DeleteDBCluster).toBe(0);
+  });
+
+  it('a restore that RDS fails ends FAILED with RestoreFailed, from the RDS event confirmed by Describe', async () => {
+    const scenario = parseScenario({ ...structuredClone(DEFAULT_SCENARIO), failRestoreOf: ['aurora-staging'] });
+    const p = await pipeline({ scenario });
+    const { state, notes } = await restore(p);
+    expect(state.status).toBe('FAILED');
+    expect(state.error).toMatchObject({ step: 'check-restore-status', code: 'RestoreFailed' });
+    expect(notes).toHaveLength(1);
+  });
+
+  it('an operation that outlives STATE_MACHINE_TIMEOUT_SECONDS is failed by the watchdog', async () => {
+    const p = await pipeline({ env: { STATE_MACHINE_TIMEOUT_SECONDS: '600' } });
+    const { state } = await restore(p);
+    expect(state.status).toBe('FAILED');
+    expect(state.error).toMatchObject({ code: 'Timeout', step: 'check-copy-status' });
+    expect(await p.store.lockHolder('us-west-2', 'aurora-staging')).toBeUndefined();
+  });
+
+  it('two requests for one target at once: exactly one proceeds, the other fails TargetBusy', async () => {
+    const p = await pipeline();
+    const a = await p.startRestore(p.request());
+    const b = await p.startRestore(p.request());
+    await p.runUntilTerminal([a, b]);
+    const states = [(await p.status(a))!, (await p.status(b))!];
+    expect(states.map((s) => s.status).sort()).toEqual(['FAILED', 'SUCCEEDED']);
+    expect(states.find((s) => s.status === 'FAILED')!.error?.code).toBe('TargetBusy');
+    expect(p.rds.calls.RestoreDBClusterFromSnapshot).toBe(1);
+  });
+});
+
+describe('duplicates, reordering and lost events', () => {
+  it('duplicated and reordered deliveries never repeat a finished step', async () => {
+    const faults = createFaultPlan({ seed: 7, duplicateDelivery: 0.6, reorder: 0.6 });
+    const p = await pipeline({ faults });
+    const { state, notes, trail } = await restore(p);
+    expect(state.status).toBe('SUCCEEDED');
+    const stats = p.runtime.stats();
+    const delivered = Object.values(stats).reduce((n, s) => n + s.messages, 0);
+    const published = p.bus.archive.list().length;
+    expect(delivered).toBeGreaterThan(published); // duplicates really were delivered
+    expect(mutatingCalls(p)).toEqual({ copy: 1, restore: 1, createInstance: 1, deleteCluster: 1, deleteInstance: 1, deleteSnapshot: 1, modify: 1 });
+    for (const step of PIPELINE_ORDER.filter((s) => s !== 'sns-notification' && !s.startsWith('check-'))) {
+      expect(state.steps[step].attempts, step).toBe(1);
+    }
+    expect(notes).toHaveLength(1);
+    expect(trail.filter((e) => e.event_type === 'OPERATION_SUCCEEDED')).toHaveLength(1);
+  });
+
+  it('a lost event is recovered by replaying its time window, without redoing finished steps', async () => {
+    const p = await pipeline();
+    const start = p.clock.now().getTime();
+    // The bus is down from +36 to +38 minutes: the cluster becomes available at +37, and the events of
+    // that moment (RDS "created" events, ClusterAvailable, ...) are archived but reach no queue.
+    p.bus.setOutage(start + 36 * 60_000, start + 38 * 60_000);
+    const id = await p.startRestore(p.request());
+    await p.runUntilTerminal([id], { maxVirtualMs: 50 * 60_000 }); // stop before the watchdog would fail it
+    const stuck = (await p.status(id))!;
+    // the RDS events and the re-check of that moment went into the outage: nothing moves it any more
+    expect(['RESTORE_IN_PROGRESS', 'CLUSTER_AVAILABLE']).toContain(stuck.status);
+    const before = mutatingCalls(p);
+
+    p.bus.clearOutages();
+    const { replayed, operations } = await p.replay({ from: new Date(start + 36 * 60_000), to: new Date(start + 38 * 60_000) });
+    expect(replayed).toBeGreaterThan(0);
+    expect(operations).toEqual([id]);
+    const after = (await p.status(id))!;
+    expect(after.status).toBe('SUCCEEDED');
+    const calls = mutatingCalls(p);
+    expect(calls.restore).toBe(1);
+    expect(calls.copy).toBe(1);
+    expect(calls.deleteCluster).toBe(before.deleteCluster);
+    expect((await p.outbox.list()).filter((m) => m.attributes.operation_id === id)).toHaveLength(1);
+  });
+});
