@@ -110,6 +110,7 @@ export function buildProgram(): Command {
       .option('--subnet-group <name>', 'DB subnet group of the restored cluster')
       .option('--security-group-ids <ids>', 'comma-separated VPC security group ids')
       .option('--delete-existing', 'delete an existing target cluster first (only if the safety rules allow it)')
+      .option('--no-delete-existing', 'fail with TargetExists if the target cluster exists')
       .option('--keep-snapshot', 'keep the copied snapshot after the restore')
       .option('--skip-final-snapshot', 'delete the existing cluster without a final snapshot')
       .option('--json', 'print the final state object as JSON on stdout (progress goes to stderr)')

@@ -28,3 +28,23 @@ export function deletionVerdict(cluster: ClusterInfo, config: Pick<Config, 'PROT
   }
   return { allowed: true };
 }
+
+/**
+ * May this request replace this existing target cluster? Checked twice: by snapshot-check before any
+ * work (so a refused request fails in seconds, not after a 12-minute copy) and again by delete-rds right
+ * before deleting (the world may have changed meanwhile).
+ */
+export function replacementProblem(
+  cluster: ClusterInfo,
+  deleteExisting: boolean,
+  config: Pick<Config, 'PROTECTED_CLUSTER_PATTERN' | 'DELETION_ALLOW_LIST'>,
+): { code: 'TargetExists' | 'DeletionRefused'; message: string } | undefined {
+  if (!deleteExisting) {
+    return {
+      code: 'TargetExists',
+      message: `cluster ${cluster.clusterId} already exists in ${cluster.region}; ask for deleteExisting (--delete-existing) to replace it`,
+    };
+  }
+  const verdict = deletionVerdict(cluster, config);
+  return verdict.allowed ? undefined : { code: 'DeletionRefused', message: verdict.reason };
+}

@@ -105,8 +105,10 @@ describe('a restore end to end', () => {
     const p = await pipeline();
     const { state, notes } = await restore(p, { targetClusterId: 'analytics' });
     expect(state.status).toBe('FAILED');
-    expect(state.error).toMatchObject({ step: 'delete-rds', code: 'DeletionRefused' });
+    // refused before anything was copied
+    expect(state.error).toMatchObject({ step: 'snapshot-check', code: 'DeletionRefused' });
     expect(state.error!.message).toContain('managed-by');
+    expect(p.rds.calls.CopyDBClusterSnapshot).toBe(0);
     expect(p.rds.calls.DeleteDBCluster + p.rds.calls.DeleteDBInstance).toBe(0);
     expect((await p.rds.describeCluster('us-west-2', 'analytics'))?.status).toBe('available');
     expect(notes).toHaveLength(1);
@@ -115,8 +117,8 @@ describe('a restore end to end', () => {
   it('refuses to replace an existing cluster unless asked', async () => {
     const p = await pipeline();
     const { state } = await restore(p, { deleteExisting: false });
-    expect(state.error).toMatchObject({ step: 'delete-rds', code: 'TargetExists' });
-    expect(p.rds.calls.DeleteDBCluster).toBe(0);
+    expect(state.error).toMatchObject({ step: 'snapshot-check', code: 'TargetExists' });
+    expect(p.rds.calls.CopyDBClusterSnapshot + p.rds.calls.DeleteDBCluster).toBe(0);
   });
 
   it('a restore that RDS fails ends FAILED with RestoreFailed, from the RDS event confirmed by Describe', async () => {

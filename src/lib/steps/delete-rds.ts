@@ -1,6 +1,6 @@
 import { isFault } from '../errors';
 import type { ClusterInfo } from '../ports';
-import { deletionVerdict } from '../safety';
+import { replacementProblem } from '../safety';
 import type { Step, StepContext, StepResult } from '../step-runner';
 import { finalSnapshotId } from './names';
 
@@ -29,15 +29,8 @@ export const deleteRds: Step = {
         audit: { type: 'TARGET_CLEARED', details: { cluster_id: p.target_cluster_id, existed: false } },
       };
     }
-    if (!p.delete_existing) {
-      return {
-        kind: 'failed',
-        code: 'TargetExists',
-        message: `cluster ${p.target_cluster_id} already exists in ${p.target_region}; ask for deleteExisting (--delete-existing) to replace it`,
-      };
-    }
-    const verdict = deletionVerdict(cluster, deps.config);
-    if (!verdict.allowed) return { kind: 'failed', code: 'DeletionRefused', message: verdict.reason };
+    const problem = replacementProblem(cluster, p.delete_existing, deps.config);
+    if (problem) return { kind: 'failed', ...problem };
 
     const finalId = p.skip_final_snapshot ? undefined : finalSnapshotId(state.operation_id, cluster.clusterId);
     await startDeletion(ctx, cluster, finalId);

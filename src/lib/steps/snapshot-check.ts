@@ -3,6 +3,7 @@ import { restoreRequest } from '../../schemas/restore-request';
 import { parametersFrom, type OperationState } from '../../schemas/operation-state';
 import type { SnapshotInfo } from '../ports';
 import type { Step, StepContext, StepResult } from '../step-runner';
+import { replacementProblem } from '../safety';
 import { deadlineScheduleName } from './names';
 
 /**
@@ -57,6 +58,11 @@ export const snapshotCheck: Step = {
       at: deadline,
       event: domainEvent('OperationDeadlineReached', id, ctx.now, { deadline: deadline.toISOString() }),
     });
+
+    // Pre-flight: a target that may not be replaced fails now, before anything is copied.
+    const existing = await ctx.retry(() => deps.rds.describeCluster(p.target_region, p.target_cluster_id));
+    const problem = existing && replacementProblem(existing, p.delete_existing, deps.config);
+    if (problem) return { kind: 'failed', ...problem };
 
     const snapshot = await findSnapshot(ctx);
     if (!snapshot) {
