@@ -67,8 +67,9 @@ describe('a restore end to end', () => {
     expect(notes[0].attributes).toMatchObject({ status: 'SUCCEEDED', operation_id: state.operation_id });
     expect(trail.filter((e) => e.event_type === 'OPERATION_SUCCEEDED')).toHaveLength(1);
     expect(trail.map((e) => e.timestamp)).toEqual([...trail.map((e) => e.timestamp)].sort());
-    // the target is free again
+    // the target is free again, and the watchdog's deadline is cancelled
     expect(await p.store.lockHolder('us-west-2', 'aurora-staging')).toBeUndefined();
+    expect(p.scheduler.pending().map((s) => s.name)).not.toContain(`${state.operation_id}-deadline`);
     // no password anywhere in state, audit or notifications
     const secrets = await p.deps.secrets.getJson('aurora-restore/clusters/aurora-staging/master') as { password: string };
     const app = await p.deps.secrets.getJson('aurora-restore/app-credentials') as { password: string };

@@ -4,6 +4,7 @@ import { isTerminal, type OperationState } from '../../schemas/operation-state';
 import type { Dependencies } from '../dependencies';
 import { composeNotification } from '../notification';
 import { StepBusyError, storesFor } from '../step-runner';
+import { deadlineScheduleName } from './names';
 
 /**
  * sns-notification: the one place an operation becomes terminal. On `RestoreSucceeded` or
@@ -52,6 +53,8 @@ export async function notifyOutcome(deps: Dependencies, record: SQSRecord): Prom
   if (!isTerminal(final.status)) throw new Error(`operation ${operationId} did not become terminal`);
   const p = final.parameters;
   if (p.target_cluster_id) await store.releaseLock(p.target_region, p.target_cluster_id, operationId);
+  // The watchdog has nothing left to guard; a failed cancel only costs one no-op invocation later.
+  await deps.scheduler.cancel(deadlineScheduleName(operationId)).catch((e) => deps.logger.warn('could not cancel the deadline schedule', { operationId, error: String(e) }));
   if (finished.transitioned) {
     await audit.record({
       operationId,
