@@ -1,6 +1,7 @@
 import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AuditEvent } from '../schemas/audit-event';
 import type { AnyStepName } from '../schemas/steps';
+import { PIPELINE_ORDER } from '../schemas/operation-state';
 import type { ErrorCode } from '../events/catalogue';
 
 export interface AuditLogOptions {
@@ -17,7 +18,14 @@ export interface AuditEntry {
   status: AuditEvent['status'];
   details?: Record<string, unknown>;
   error?: { code: ErrorCode; message: string } | null;
+  /** Position among this step's lines of the same instant; by default progress (INFO) before the result. */
+  order?: number;
 }
+
+/** Where a step's lines sort among lines of the same instant: in pipeline order, guards last. */
+const STEP_RANK: Record<AnyStepName, number> = Object.fromEntries(
+  [...PIPELINE_ORDER, 'watchdog', 'dead-letter'].map((step, i) => [step, i]),
+) as Record<AnyStepName, number>;
 
 /** Keys whose values never reach the audit trail. */
 const SECRET_KEY = /password|secret_value|token/i;
@@ -35,14 +43,17 @@ export class AuditLog {
   constructor(private readonly options: AuditLogOptions) {}
 
   /**
-   * Writes one line. The sort key is `${timestamp}#${step}#${type}`: the trail reads in time order and
-   * writing the same transition again (a retried message) lands on the same item instead of a new line.
+   * Writes one line. The sort key is `${timestamp}#${step rank}#${order}#${step}#${type}`: the trail reads
+   * in time order, lines of the same instant in pipeline order, and writing the same transition again (a
+   * retried message) lands on the same item instead of a new line.
    */
   async record(e: AuditEntry): Promise<void> {
     const timestamp = e.at.toISOString();
+    const rank = String(STEP_RANK[e.step]).padStart(2, '0');
+    const order = e.order ?? (e.status === 'INFO' ? 0 : 1);
     const item: AuditEvent = {
       operation_id: e.operationId,
-      sk: `${timestamp}#${e.step}#${e.type}`,
+      sk: `${timestamp}#${rank}#${order}#${e.step}#${e.type}`,
       timestamp,
       step: e.step,
       event_type: e.type,

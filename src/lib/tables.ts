@@ -13,7 +13,7 @@ export const TTL_ATTRIBUTE = 'expires_at';
 
 /** Partition key of both tables. */
 export const STATE_KEY = 'operation_id';
-/** Sort key of the audit table: `${timestamp}#${step}#${event_type}`. */
+/** Sort key of the audit table: `${timestamp}#${step rank}#${order}#${step}#${event_type}` (see AuditLog.record). */
 export const AUDIT_SORT_KEY = 'sk';
 
 /**

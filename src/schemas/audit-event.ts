@@ -4,8 +4,8 @@ import { anyStepName } from './steps';
 
 /**
  * One line of the audit trail (the seed's audit event schema): who did what to which operation, when.
- * Key: operation_id (partition) + sk = `${timestamp}#${step}#${event_type}` (sort), so the trail reads in
- * order and a repeated write of the same transition is the same item, not a second line.
+ * Key: operation_id (partition) + sk = `${timestamp}#${step rank}#${order}#${step}#${event_type}` (sort), so
+ * the trail reads in order and a repeated write of the same transition is the same item, not a second line.
  */
 export const auditEvent = z.object({
   operation_id: z.string(),

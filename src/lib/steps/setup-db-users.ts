@@ -74,7 +74,7 @@ export const setupDbUsers: Step = {
       status: 'USERS_CONFIGURED',
       next: 'archive-snapshot',
       patch: { restore_details: { master_secret_name: secretName, users: users.map((u) => u.username) } },
-      audit: { type: 'USERS_CONFIGURED', details: { users: users.map((u) => u.username), master_password_rotated: true, master_secret_name: secretName } },
+      audit: { type: 'USERS_CONFIGURED', details: { users: users.map((u) => u.username), master_credentials_rotated: true, master_secret_name: secretName } },
     };
   },
 };

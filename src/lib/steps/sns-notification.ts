@@ -73,7 +73,7 @@ export async function notifyOutcome(deps: Dependencies, record: SQSRecord): Prom
   const { messageId } = await deps.notifier.publish(notification);
   const sentAt = deps.clock.now();
   await store.recordNotification(operationId, { token, messageId, startedAt: now, now: sentAt, outcome: final.status });
-  await audit.record({ operationId, at: sentAt, step: 'sns-notification', type: 'NOTIFICATION_SENT', status: 'SUCCESS', details: { message_id: messageId, subject: notification.subject } });
+  await audit.record({ operationId, at: sentAt, step: 'sns-notification', type: 'NOTIFICATION_SENT', status: 'SUCCESS', order: 2, details: { message_id: messageId, subject: notification.subject } });
   deps.logger.info('operation finished', { operationId, status: final.status });
 }
 
