@@ -68,7 +68,7 @@ export const snapshotCheck: Step = {
     if (!snapshot) {
       const what = p.source_snapshot_id
         ? `snapshot ${p.source_snapshot_id}`
-        : `an automated snapshot of ${p.source_cluster_id}${p.source_snapshot_date ? ` taken on ${p.source_snapshot_date}` : ''}`;
+        : `automated snapshot of ${p.source_cluster_id}${p.source_snapshot_date ? ` taken on ${p.source_snapshot_date}` : ''}`;
       return { kind: 'failed', code: 'SnapshotNotFound', message: `found no ${what} in ${p.source_region}` };
     }
     if (snapshot.status !== 'available') {
