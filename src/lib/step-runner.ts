@@ -142,6 +142,14 @@ export async function runStep(step: Step, deps: Dependencies, record: SQSRecord)
   }
   state = view.state;
 
+  if (step.mode === 'wait' && !primary && !startedIn(state, step)) {
+    // An RDS event (or anything but the start event) before the step's start was recorded: the previous
+    // step did its side effect but died before recording it. Acting now would use details it has not
+    // recorded yet (a final snapshot id, a cluster id); its retry publishes the start event, which does the work.
+    log.debug('event before the step started', { operationId, step: step.name });
+    return;
+  }
+
   let token: string | undefined;
   if (step.mode === 'action') {
     token = await store.claim(state, step.name, now, deps.config.LAMBDA_TIMEOUT_SECONDS * 1000);
@@ -222,15 +230,18 @@ export async function runStep(step: Step, deps: Dependencies, record: SQSRecord)
       return;
     }
     case 'waiting': {
+      // After an RDS event the re-check chain is already armed: only the started event and re-checks extend it.
       const attempt = nextAttempt(parsed, result.check);
-      if (attempt === undefined) return; // an RDS event while the re-check chain is already armed
-      await deps.scheduler.scheduleOnce({
-        name: `${operationId}-${result.check}-${attempt}`,
-        at: new Date(at.getTime() + result.delaySeconds * 1000),
-        event: domainEvent('RecheckDue', operationId, at, { check: result.check, attempt }),
-      });
+      if (attempt !== undefined) {
+        await deps.scheduler.scheduleOnce({
+          name: `${operationId}-${result.check}-${attempt}`,
+          at: new Date(at.getTime() + result.delaySeconds * 1000),
+          event: domainEvent('RecheckDue', operationId, at, { check: result.check, attempt }),
+        });
+      }
       if (result.audit) {
-        await audit.record({ operationId, at, step: step.name, type: result.audit.type, status: 'INFO', details: { ...result.audit.details, attempt } });
+        const woken = parsed.kind === 'rds' ? parsed.detail.EventID : parsed.event.type;
+        await audit.record({ operationId, at, step: step.name, type: result.audit.type, status: 'INFO', details: { ...result.audit.details, woken_by: woken, next_check: attempt ?? null } });
       }
       return;
     }
@@ -238,6 +249,11 @@ export async function runStep(step: Step, deps: Dependencies, record: SQSRecord)
       log.debug('nothing to do', { operationId, step: step.name, reason: result.reason });
       return;
   }
+}
+
+/** True when an earlier step recorded the event that starts `step` (its outcome is one of the step's triggers). */
+function startedIn(state: OperationState, step: Step): boolean {
+  return Object.values(state.steps).some((r) => r.status === 'DONE' && r.outcome !== undefined && (step.triggers as string[]).includes(r.outcome.type));
 }
 
 /** The next re-check attempt: 1 after the started event, n+1 after re-check n, none after an RDS event. */
