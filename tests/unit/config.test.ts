@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, localEnvironment } from '../../src/schemas/config';
+import { mermaidGraph } from '../../src/events/graph';
+
+describe('configuration', () => {
+  it("applies the seed's defaults to the optional variables", () => {
+    const c = loadConfig(localEnvironment());
+    expect(c).toMatchObject({
+      LOG_LEVEL: 'SILENT',
+      MAX_RETRIES: 3,
+      RETRY_INTERVAL_SECONDS: 3,
+      RETRY_BACKOFF_RATE: 2,
+      STATE_MACHINE_TIMEOUT_SECONDS: 7200,
+      LAMBDA_TIMEOUT_SECONDS: 300,
+      LAMBDA_MEMORY_SIZE: 256,
+      AUDIT_TABLE_NAME: 'aurora-restore-state-audit',
+      STATE_TTL_DAYS: 90,
+      AUDIT_TTL_DAYS: 365,
+    });
+    expect(c.SUBNET_IDS).toEqual(['subnet-00000001', 'subnet-00000002']);
+  });
+
+  it('names every missing required variable and every bad one', () => {
+    const env = { ...localEnvironment(), VPC_ID: 'nope', MAX_RETRIES: 'many' } as Record<string, string | undefined>;
+    delete env.SNS_TOPIC_ARN;
+    delete env.REGION;
+    try {
+      loadConfig(env);
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      const problems = (e as ConfigError).problems.join('\n');
+      expect(problems).toMatch(/SNS_TOPIC_ARN: required but not set/);
+      expect(problems).toMatch(/REGION: required but not set/);
+      expect(problems).toMatch(/VPC_ID: expected a VPC id/);
+      expect(problems).toMatch(/MAX_RETRIES/);
+    }
+  });
+
+  it('parses TARGET_KMS_KEYS pairs and refuses a malformed one', () => {
+    expect(loadConfig(localEnvironment({ TARGET_KMS_KEYS: 'eu-west-1=arn:aws:kms:eu-west-1:1:key/a' })).TARGET_KMS_KEYS).toEqual({ 'eu-west-1': 'arn:aws:kms:eu-west-1:1:key/a' });
+    expect(() => loadConfig(localEnvironment({ TARGET_KMS_KEYS: 'eu-west-1' }))).toThrow(/TARGET_KMS_KEYS: expected region=keyArn pairs/);
+  });
+
+  it('refuses a protected-name pattern that is not a regular expression', () => {
+    expect(() => loadConfig(localEnvironment({ PROTECTED_CLUSTER_PATTERN: '(' }))).toThrow(/PROTECTED_CLUSTER_PATTERN: expected a valid regular expression/);
+  });
+});
+
+describe('README', () => {
+  it('shows the pipeline graph generated from the subscription table (no drift)', () => {
+    expect(readFileSync('README.md', 'utf8')).toContain(mermaidGraph());
+  });
+});
