@@ -8,6 +8,7 @@ import { AuditLog } from './audit-log';
 import type { Dependencies } from './dependencies';
 import { classifyError, withRetry } from './errors';
 import { StateStore, type Patch } from './state-store';
+import { OPERATION_TAG } from './tags';
 
 /** What a step decided. The runner records it, audits it and publishes its event. */
 export type StepResult =
@@ -65,12 +66,16 @@ export function storesFor(deps: Dependencies) {
   };
 }
 
-/** The operation an event belongs to: named in domain events; found by resource for RDS events. */
+/**
+ * The operation an event belongs to: named in domain events; for RDS events, the operation acting on
+ * the resource now (resource index, then the target-cluster lock). The resource's operation tag names
+ * the operation that CREATED it, which is not the one deleting it in a later refresh: it is only the
+ * last resort.
+ */
 export async function operationOf(parsed: ParsedEvent, store: StateStore): Promise<string | undefined> {
   if (parsed.kind === 'domain') return parsed.event.detail.operationId;
-  const tagged = parsed.detail.Tags?.['aurora-restore:operation-id'];
-  if (tagged) return tagged;
-  return store.operationForResource(rdsEventRegion(parsed.detail), rdsSourceIdentifier(parsed.detail));
+  const acting = await store.operationForResource(rdsEventRegion(parsed.detail), rdsSourceIdentifier(parsed.detail));
+  return acting ?? parsed.detail.Tags?.[OPERATION_TAG];
 }
 
 /**
