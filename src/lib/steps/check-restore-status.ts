@@ -1,6 +1,7 @@
 import type { Step, StepResult } from '../step-runner';
 
-const FAILED_STATES = ['failed', 'inaccessible-encryption-credentials', 'inaccessible-encryption-credentials-recoverable', 'incompatible-parameters', 'incompatible-restore', 'storage-full'];
+/** Cluster and instance states a restore does not come back from. */
+export const FAILED_STATES = ['failed', 'inaccessible-encryption-credentials', 'inaccessible-encryption-credentials-recoverable', 'incompatible-parameters', 'incompatible-restore', 'storage-full'];
 
 /**
  * check-restore-status: woken by RDS created/failed events for the cluster and its writer, and by

@@ -1,6 +1,7 @@
 import { isFault } from '../errors';
 import { MANAGED_BY_TAG, MANAGED_BY_VALUE, OPERATION_TAG } from '../tags';
 import type { Step, StepResult } from '../step-runner';
+import { FAILED_STATES } from './check-restore-status';
 import { writerInstanceId } from './names';
 
 /**
@@ -39,6 +40,11 @@ export const restoreSnapshot: Step = {
       const existing = await ctx.retry(() => deps.rds.describeCluster(region, clusterId));
       if (existing?.tags[OPERATION_TAG] !== state.operation_id) {
         return { kind: 'failed', code: 'TargetExists', message: `cluster ${clusterId} appeared in ${region} while restoring and was not made by this operation` };
+      }
+      // Our own cluster from an attempt that died after RestoreDBClusterFromSnapshot: if RDS has failed it
+      // meanwhile, no instance can be added (InvalidDBClusterStateFault, retried until the deadline).
+      if (FAILED_STATES.includes(existing.status)) {
+        return { kind: 'failed', code: 'RestoreFailed', message: `cluster ${clusterId} in ${region} ended ${existing.status}` };
       }
     }
 

@@ -1,0 +1,80 @@
+import type { ChaosReport } from './runner';
+
+const table = (head: string[], rows: (string | number)[][]) =>
+  [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+const list = (o: Record<string, number>) =>
+  Object.entries(o)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ') || 'none';
+
+/** One run as Markdown: what was injected, how the pipeline recovered, how operations ended, which invariants held. */
+export function chaosMarkdown(runs: ChaosReport[], command: string): string {
+  const out: string[] = ['# Chaos runs', '', `Written by \`${command}\`. Every figure is measured in the run, on the local runtime (same handlers, subscriptions, state and audit code as on AWS).`, ''];
+  for (const r of runs) {
+    const p = r.profile;
+    const f = r.faults;
+    out.push(
+      `## ${r.operations} operations, profile \`${p.name}\`, seed ${r.seed} — ${r.ok ? 'every invariant holds' : '**INVARIANTS VIOLATED**'}`,
+      '',
+      `${p.description}. Wall time **${(r.wallMs / 1000).toFixed(1)} s**, ${r.virtualMinutes} virtual minutes, ${r.runtime.invocations} handler invocations, ${r.runtime.messages} messages delivered.`,
+      '',
+      '### Faults injected',
+      '',
+      table(
+        ['fault', 'rate', 'injected'],
+        [
+          ['queue delivery duplicated', p.duplicateDelivery, f.delivery.duplicatedDeliveries],
+          ['queue batch reordered', p.reorder, f.delivery.reorderedBatches],
+          ['schedule fired late', `≤ ${p.schedulerDelayMs / 1000} s`, `${f.delivery.delayedSchedules} (total ${Math.round(f.delivery.scheduleDelayMsTotal / 1000)} s)`],
+          ['RDS event dropped', p.eventDropRate, f.rdsEvents.dropped],
+          ['RDS event duplicated', p.eventDuplicateRate, f.rdsEvents.duplicated],
+          ['RDS event late', `≤ ${p.eventLateMaxSeconds} s`, f.rdsEvents.late],
+          ['RDS API throttled', p.throttleRate, f.rdsThrottled],
+          ['RDS API 503 (retried)', p.transientRate, f.rdsTransientRetries],
+          ['crash after side effect, before state write', p.crashAfterSideEffect, `${sum(f.crashes.afterSideEffect)} (${list(f.crashes.afterSideEffect)})`],
+          ['crash after work, before ack', p.crashBeforeAck, `${sum(f.crashes.beforeAck)} (${list(f.crashes.beforeAck)})`],
+          ['bus outage', p.outageMinutes ? `${p.outageMinutes} min` : 'none', f.outage ? `${f.outage.from} → ${f.outage.to}: ${f.outage.eventsLost} deliveries lost` : '—'],
+        ],
+      ),
+      '',
+      '### Recovery',
+      '',
+      table(
+        ['mechanism', 'count'],
+        [
+          ['retries with backoff (by step)', `${sum(r.recovery.retries)} (${list(r.recovery.retries)})`],
+          ['invocations that failed whole (crash / busy step) → SQS redelivery', r.recovery.failedInvocations],
+          ['records reported failed (partial batch) → SQS redelivery', r.recovery.failedRecords],
+          ['outcomes republished by a finished step (duplicates, replays, redeliveries)', r.recovery.republished],
+          ['messages dead-lettered → RestoreFailed', r.recovery.deadLettered],
+          ['replay', r.recovery.replay ? `${r.recovery.replay.eventsReplayed} events for ${r.recovery.replay.openOperations} open operations, ${r.recovery.replay.affectedOperations} of which had lost events` : '—'],
+        ],
+      ),
+      '',
+      `RDS API calls: ${list(r.rds.calls)}. Created (tagged with an operation): ${list(r.rds.created)}. Deleted: ${list(r.rds.deleted)}.`,
+      '',
+      '### Outcomes',
+      '',
+      `${r.outcomes.succeeded} SUCCEEDED; FAILED: ${list(r.outcomes.failed)}. As designed: **${r.outcomes.expected}**; retries exhausted under throttling (clear, retryable RestoreFailed): **${r.outcomes.transientExhaustion}**; unexpected: **${r.outcomes.unexpected}**; not terminal: **${r.outcomes.notTerminal}**.`,
+      '',
+      table(
+        ['kind', 'outcomes'],
+        Object.entries(r.outcomes.byKind)
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([k, o]) => [k, list(o)]),
+      ),
+      '',
+      '### Invariants',
+      '',
+      table(
+        ['invariant', 'checked', 'result'],
+        r.invariants.map((i) => [`**${i.name}** — ${i.description}`, i.checked, i.ok ? 'holds' : `**${i.violations.length} violation(s)**`]),
+      ),
+      '',
+    );
+    for (const i of r.invariants.filter((x) => !x.ok)) out.push(`Violations of ${i.name}:`, '', ...i.violations.map((v) => `- ${v}`), '');
+  }
+  return out.join('\n');
+}
