@@ -78,6 +78,17 @@ describe('a restore end to end', () => {
     expect(everything).not.toContain(app.password);
   });
 
+  it('the next refresh replaces the cluster the previous one restored, reacting to its RDS events', async () => {
+    const p = await pipeline();
+    const first = await restore(p);
+    const second = await restore(p);
+    expect([first.state.status, second.state.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    // the deleted cluster still carried the FIRST operation's tag; its deletion events reached the second
+    const woken = second.trail.filter((e) => e.step === 'check-delete-status').map((e) => e.details.woken_by);
+    expect(woken).toContain('RDS-EVENT-0003');
+    expect(second.state.metrics.delete_duration_seconds).toBe(600); // 6 min instances + 4 min cluster, no polling lag
+  });
+
   it('same region: skips the copy and keeps the source snapshot', async () => {
     const p = await pipeline();
     const { state, notes } = await restore(p, { targetRegion: 'us-east-1', targetClusterId: 'aurora-dev', subnetGroup: undefined });
