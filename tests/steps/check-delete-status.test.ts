@@ -3,8 +3,8 @@ import { RDS_EVENT_IDS, RDS_SOURCE } from '../../src/events/rds';
 import type { EventBridgeEnvelope } from '../../src/events/envelope';
 import type { LocalDynamo } from '../../src/lib/local/dynalite';
 import { finalSnapshotId } from '../../src/lib/steps/names';
-import { MANAGED_BY_TAG } from '../../src/lib/tags';
-import { CROSS_REGION, TestWorld, startTables } from './context';
+import { MANAGED_BY_TAG, OPERATION_TAG } from '../../src/lib/tags';
+import { CROSS_REGION, KEY_WEST, MANAGED_TAGS, SCENARIO, TestWorld, startTables } from './context';
 
 let dynamo: LocalDynamo;
 beforeAll(async () => {
@@ -58,6 +58,32 @@ describe('check-delete-status', () => {
     expect(cleared.detail).toMatchObject({ deleted: true, finalSnapshotId: finalId });
     expect(await w.state(id)).toMatchObject({ status: 'TARGET_CLEARED', restore_details: { deleted_existing_cluster: true } });
     expect((await w.sim.describeClusterSnapshot('us-west-2', finalId))!.status).toBe('available');
+  });
+
+  it('RDS events of a target an EARLIER operation created (its operation tag) still wake this operation', async () => {
+    // The nightly refresh case: staging was restored by yesterday's operation, whose tag it still carries.
+    const old = 'restore-20261123-020000-yester';
+    const w = await TestWorld.create(dynamo, {
+      scenario: {
+        ...SCENARIO,
+        regions: {
+          ...SCENARIO.regions,
+          'us-west-2': {
+            kmsKeys: [KEY_WEST],
+            clusters: [{ id: 'staging', engine: 'aurora-postgresql', tags: { ...MANAGED_TAGS, [OPERATION_TAG]: old }, instances: [{ id: 'staging-writer' }] }],
+          },
+        },
+      },
+    });
+    const { id } = await deleting(w);
+    w.clock.advanceBy(6 * 60_000 + 1);
+    const [instanceDeleted] = rdsEvents(w, RDS_EVENT_IDS.instanceDeleted, 'staging-writer');
+    expect((instanceDeleted.detail as { Tags: Record<string, string> }).Tags[OPERATION_TAG]).toBe(old);
+    await w.run('check-delete-status', instanceDeleted);
+    expect(w.sim.calls.DeleteDBCluster).toBe(1);
+    w.settleRds();
+    await w.run('check-delete-status', rdsEvents(w, RDS_EVENT_IDS.clusterDeleted, 'staging')[0]);
+    expect(w.publishedOf(id, 'TargetCleared')).toHaveLength(1);
   });
 
   it('checks the safety rules again before deleting the cluster: changed tags → DeletionRefused, nothing deleted', async () => {

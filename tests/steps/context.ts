@@ -206,12 +206,15 @@ export class TestWorld {
    * Changes the simulated world between two steps ("someone changed the cluster meanwhile"): the
    * simulator is saved, edited and restored (its persistence format), and becomes the steps' Rds.
    * Only allowed while no RDS lifecycle is in progress, so no timer of the old simulator is left.
+   * `api` switches API faults (throttling, 503s) or the account's rate limit on from now on.
    */
-  editWorld(edit: (world: World) => void): SimulatedRds {
+  editWorld(edit?: (world: World) => void, api: { apiFaults?: Omit<ApiFaults, 'random'>; rateLimit?: RateLimit } = {}): SimulatedRds {
     const busy = this.clock.pendingTimers().filter((t) => t.label?.startsWith('rds '));
     if (busy.length) throw new Error(`editWorld: RDS lifecycles in progress (${busy.map((t) => t.label).join(', ')})`);
     const saved = this.sim.toJSON();
-    edit(saved.world);
+    edit?.(saved.world);
+    if (api.apiFaults) this.simOptions.faults = { ...api.apiFaults, random: () => 0 };
+    if (api.rateLimit) this.simOptions.rateLimit = api.rateLimit;
     this.sim = SimulatedRds.fromJSON(saved, this.simOptions);
     this.deps.rds = this.sim;
     return this.sim;
