@@ -17,19 +17,27 @@ export const awsDependenciesProvider: DependenciesProvider = () =>
  * message never fails its neighbours) → metrics flushed. The order of `.use` is the documentation.
  */
 export function sqsHandler(step: AnyStepName, process: RecordProcessor, provider: DependenciesProvider) {
+  let deps: Dependencies | undefined;
+  // A record that failed is retried by SQS; say which and why through the pipeline's own logger.
+  const logFailure = (reason: unknown, record: { messageId: string; attributes?: { ApproximateReceiveCount?: string } }) => {
+    const entry = {
+      step,
+      messageId: record.messageId,
+      receiveCount: record.attributes?.ApproximateReceiveCount,
+      error: String((reason as Error)?.message ?? reason),
+    };
+    if (deps) deps.logger.warn('record failed; SQS will redeliver it', entry);
+    else console.error(JSON.stringify({ level: 'ERROR', message: 'record failed before dependencies were ready', ...entry }));
+  };
   return middy<SQSEvent, SQSBatchResponse>()
-    .use(
-      sqsPartialBatchFailure({
-        logger: (reason: unknown, record: { messageId: string }) =>
-          console.error(JSON.stringify({ level: 'ERROR', step, messageId: record.messageId, error: String((reason as Error)?.message ?? reason) })),
-      }),
-    )
+    .use(sqsPartialBatchFailure({ logger: logFailure }))
     .handler((async (event: SQSEvent) => {
-      const deps = await provider();
+      deps = await provider();
+      const ready = deps;
       try {
-        return await Promise.allSettled(event.Records.map((record) => process(deps, record)));
+        return await Promise.allSettled(event.Records.map((record) => process(ready, record)));
       } finally {
-        (deps.metrics as { flush?: () => void }).flush?.();
+        (ready.metrics as { flush?: () => void }).flush?.();
       }
     }) as never);
 }
