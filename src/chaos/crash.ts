@@ -121,3 +121,38 @@ export function crashingHandler(
     return response;
   };
 }
+
+/**
+ * A poison message: the handler fails on the records `isPoisoned` picks, every time (reported in
+ * batchItemFailures without being processed), and runs the others. After maxReceiveCount receives the
+ * poisoned message reaches its DLQ, whose handler must turn it into RestoreFailed.
+ */
+export function poisonedHandler(handler: SqsLambdaHandler, isPoisoned: (body: string) => boolean, counters: { poisoned: number }): SqsLambdaHandler {
+  return async (event, context): Promise<SQSBatchResponse | void> => {
+    const poisoned = event.Records.filter((r) => isPoisoned(r.body));
+    if (poisoned.length === 0) return handler(event, context);
+    counters.poisoned += poisoned.length;
+    const rest = event.Records.filter((r) => !isPoisoned(r.body));
+    const response = rest.length > 0 ? await handler({ Records: rest }, context) : undefined;
+    return { batchItemFailures: [...(response?.batchItemFailures ?? []), ...poisoned.map((r) => ({ itemIdentifier: r.messageId }))] };
+  };
+}
+
+/** Counts the faults an Rds throws, by fault name (Throttling, ServiceUnavailable, ...). */
+export function faultCountingRds(rds: Rds, counts: Record<string, number>): Rds {
+  const wrapped: Rds = Object.create(rds);
+  for (const key of Object.getOwnPropertyNames(Object.getPrototypeOf(rds)) as (keyof Rds)[]) {
+    const original = rds[key];
+    if (typeof original !== 'function' || (key as string) === 'constructor') continue;
+    (wrapped as unknown as Record<string, unknown>)[key] = async (...args: unknown[]) => {
+      try {
+        return await (original as (...a: unknown[]) => Promise<unknown>).apply(rds, args);
+      } catch (e) {
+        const name = (e as Error)?.name ?? 'Error';
+        counts[name] = (counts[name] ?? 0) + 1;
+        throw e;
+      }
+    };
+  }
+  return wrapped;
+}

@@ -14,7 +14,7 @@ import { OPERATION_TAG } from '../lib/tags';
 import { isTerminal, PIPELINE_ORDER } from '../schemas/operation-state';
 import type { StepName } from '../schemas/steps';
 import { countingFaultPlan, type DeliveryFaultCounts } from './counting-faults';
-import { crashingHandler, crashingRds, newCrashCounters, type CrashCounters } from './crash';
+import { crashingHandler, crashingRds, faultCountingRds, newCrashCounters, poisonedHandler, type CrashCounters } from './crash';
 import { checkInvariants, outcomeOf, type InvariantResult, type OperationObservation, type PreRunCluster, type RunObservation, type StepFingerprint } from './invariants';
 import type { ChaosProfile } from './profiles';
 import { buildChaosWorld, type OperationKind } from './world';
@@ -35,12 +35,15 @@ export interface ChaosReport {
   profile: ChaosProfile;
   wallMs: number;
   virtualMinutes: number;
+  config: { LAMBDA_TIMEOUT_SECONDS: number; MAX_RETRIES: number; STATE_MACHINE_TIMEOUT_SECONDS: number; maxReceiveCount: number };
   faults: {
     delivery: DeliveryFaultCounts;
     rdsEvents: { emitted: number; dropped: number; duplicated: number; late: number };
     rdsThrottled: number;
-    rdsTransientRetries: number;
+    /** Faults the simulated RDS answered with, by name (Throttling, ServiceUnavailable, and the modeled ones the steps reconcile). */
+    rdsFaults: Record<string, number>;
     crashes: CrashCounters;
+    poisonedDeliveries: number;
     outage?: { from: string; to: string; eventsLost: number };
   };
   recovery: {
@@ -87,19 +90,35 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const ackRandom = seededRandom(seed ^ 0xac4);
   const notifyCalls = new Map<string, number>();
   const deadLettered: RunObservation['deadLettered'] = [];
+  const rdsFaults: Record<string, number> = {};
+  const poison = { poisoned: 0 };
+  /** step → operations whose messages to that step are poison (filled once the operations have ids). */
+  const poisonedIn = new Map<string, Set<string>>();
+  const operationOfBody = (body: string) => {
+    try {
+      return (JSON.parse(body) as { detail?: { operationId?: string } }).detail?.operationId;
+    } catch {
+      return undefined;
+    }
+  };
 
   const pipeline = await LocalPipeline.open({
     scenario: world.scenario,
     faults: delivery.plan,
     seed,
-    env: { LOG_LEVEL: 'SILENT' },
+    // A 120 s function timeout makes the SQS visibility timeout 12 min (6×), so a poison message reaches
+    // its DLQ (5 receives) well before the operation's 2 h deadline.
+    env: { LOG_LEVEL: 'SILENT', LAMBDA_TIMEOUT_SECONDS: '120' },
     wrapDeps: (deps) => ({
       ...deps,
-      rds: crashingRds(deps.rds, { rate: profile.crashAfterSideEffect, seed, counters: crashes }),
+      rds: crashingRds(faultCountingRds(deps.rds, rdsFaults), { rate: profile.crashAfterSideEffect, seed, counters: crashes }),
       notifier: countingNotifier(deps.notifier, notifyCalls),
     }),
     wrapHandler: (step, handler) => {
-      const tapped = step === 'dead-letter' ? tapDeadLetters(handler, deadLettered) : handler;
+      let tapped = step === 'dead-letter' ? tapDeadLetters(handler, deadLettered) : handler;
+      if (world.operations.some((o) => o.poisonedStep === step)) {
+        tapped = poisonedHandler(tapped, (body) => poisonedIn.get(step)?.has(operationOfBody(body) ?? '') ?? false, poison);
+      }
       return crashingHandler(step, tapped, { rate: profile.crashBeforeAck, random: ackRandom, counters: crashes });
     },
   });
@@ -107,7 +126,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const preRun = preRunClusters(world.scenario);
     const t0 = pipeline.clock.now().getTime();
     const plans = new Map<string, (typeof world.operations)[number]>();
-    for (const op of world.operations) plans.set(await pipeline.startRestore(pipeline.request(op.request)), op);
+    for (const op of world.operations) {
+      const id = await pipeline.startRestore(pipeline.request(op.request));
+      plans.set(id, op);
+      if (op.poisonedStep) (poisonedIn.get(op.poisonedStep) ?? poisonedIn.set(op.poisonedStep, new Set()).get(op.poisonedStep)!).add(id);
+    }
     const ids = [...plans.keys()];
     log(`${ids.length} restores requested (profile ${profile.name}, seed ${seed})`);
 
@@ -179,8 +202,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
     const stats = pipeline.runtime.stats();
     const counts = pipeline.metrics.counts;
-    const retries: Record<string, number> = {};
-    for (const [k, n] of Object.entries(counts)) if (k.startsWith('Retries.')) retries[k.slice('Retries.'.length)] = n;
     const outcomes: ChaosReport['outcomes'] = { succeeded: 0, failed: {}, byKind: {}, expected: 0, transientExhaustion: 0, unexpected: 0, notTerminal: 0 };
     for (const o of operations) {
       const s = o.state;
@@ -209,16 +230,23 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       profile,
       wallMs: Date.now() - started,
       virtualMinutes,
+      config: {
+        LAMBDA_TIMEOUT_SECONDS: pipeline.config.LAMBDA_TIMEOUT_SECONDS,
+        MAX_RETRIES: pipeline.config.MAX_RETRIES,
+        STATE_MACHINE_TIMEOUT_SECONDS: pipeline.config.STATE_MACHINE_TIMEOUT_SECONDS,
+        maxReceiveCount: Object.values(pipeline.runtime.queues)[0]?.queue.maxReceiveCount ?? 0,
+      },
       faults: {
         delivery: delivery.counts,
         rdsEvents: { ...pipeline.rds.eventStats },
         rdsThrottled: pipeline.rds.throttled,
-        rdsTransientRetries: retries.TransientFault ?? 0,
+        rdsFaults,
         crashes,
+        poisonedDeliveries: poison.poisoned,
         outage,
       },
       recovery: {
-        retries: Object.fromEntries(Object.entries(counts).filter(([k]) => k.startsWith('Retries.'))),
+        retries: Object.fromEntries(Object.entries(counts).filter(([k]) => k.startsWith('Retries.')).map(([k, n]) => [k.slice('Retries.'.length), n])),
         failedInvocations: totals.errors,
         failedRecords: totals.failedRecords,
         republished: counts.Republished ?? 0,

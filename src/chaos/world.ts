@@ -25,6 +25,7 @@ export const OPERATION_KINDS = [
   'unmanaged', // the target has no managed-by tag
   'deletion-protected', // the target has deletion protection on
   'restore-fails', // RDS fails the restore (failRestoreOf)
+  'poisoned', // one step's function fails on this operation's message every time: DLQ → RestoreFailed
 ] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 
@@ -37,6 +38,8 @@ export interface PlannedOperation {
   expected: ExpectedOutcome;
   /** The target cluster existed before the run (so a deletion of it is possible). */
   targetExisted: boolean;
+  /** For `poisoned` operations: the step whose function fails on every message of this operation. */
+  poisonedStep?: (typeof POISONABLE_STEPS)[number];
 }
 
 export interface ChaosWorld {
@@ -55,6 +58,7 @@ const WEIGHTS: [OperationKind, number][] = [
   ['unmanaged', 3],
   ['deletion-protected', 3],
   ['restore-fails', 3],
+  ['poisoned', 2],
 ];
 
 const EXPECTED: Record<OperationKind, ExpectedOutcome> = {
@@ -67,7 +71,13 @@ const EXPECTED: Record<OperationKind, ExpectedOutcome> = {
   unmanaged: { status: 'FAILED', code: 'DeletionRefused' },
   'deletion-protected': { status: 'FAILED', code: 'DeletionRefused' },
   'restore-fails': { status: 'FAILED', code: 'RestoreFailed' },
+  poisoned: { status: 'FAILED', code: 'StepFailedRepeatedly' },
 };
+
+/** Steps a poisoned operation's message may be poisoned in (every operation's path goes through them). */
+// Early steps only: the poisoned message dead-letters after maxReceiveCount × the visibility timeout,
+// which must come before the operation's deadline for the DLQ (not the watchdog) to end it.
+export const POISONABLE_STEPS = ['copy-snapshot', 'delete-rds', 'restore-snapshot'] as const;
 
 const KMS = (region: string) => `arn:aws:kms:${region}:123456789012:key/chaos-${region}`;
 const pad = (n: number) => String(n).padStart(4, '0');
@@ -148,7 +158,15 @@ export function buildChaosWorld(count: number, seed: number, faults: ScenarioInp
       default:
         break;
     }
-    operations.push({ index: i, kind, request, expected: EXPECTED[kind], targetExisted: ['replace-managed', 'exists-no-delete', 'protected-name', 'unmanaged', 'deletion-protected'].includes(kind) });
+    const poisonedStep = kind === 'poisoned' ? POISONABLE_STEPS[Math.floor(random() * POISONABLE_STEPS.length)] : undefined;
+    operations.push({
+      index: i,
+      kind,
+      request,
+      expected: EXPECTED[kind],
+      targetExisted: ['replace-managed', 'exists-no-delete', 'protected-name', 'unmanaged', 'deletion-protected'].includes(kind),
+      ...(poisonedStep && { poisonedStep }),
+    });
   }
 
   const scenario = parseScenario({ account: '123456789012', clockStart: CLOCK_START, regions, failRestoreOf, faults: { ...faults, seed } });
