@@ -1,0 +1,110 @@
+/**
+ * A stage's parameters (serverless.yml `params:`, per stage, with `default:` for dev): the seed's
+ * variables the functions get as environment, plus the settings only the deployment needs. Validated
+ * with zod when the template is built, so a bad value fails `serverless package` naming the parameter.
+ */
+import { z } from 'zod';
+import { configSchema } from '../schemas/config';
+import { describeIssues, restoreRequest, type RestoreRequestInput } from '../schemas/restore-request';
+
+const positiveInt = (name: string) =>
+  z.coerce.number({ error: `${name}: expected a number` }).int(`${name}: expected a whole number`).positive(`${name}: expected a positive number`);
+
+const kmsKeyArn = z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, 'expected a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)');
+
+/** Configuration variables (src/schemas/config.ts) a stage may set; the functions get them as environment. */
+export const PASSED_CONFIG = [
+  'KMS_KEY_ID',
+  'VPC_ID',
+  'SUBNET_IDS',
+  'SECURITY_GROUP_IDS',
+  'LOG_LEVEL',
+  'MAX_RETRIES',
+  'RETRY_INTERVAL_SECONDS',
+  'RETRY_BACKOFF_RATE',
+  'STATE_MACHINE_TIMEOUT_SECONDS',
+  'LAMBDA_TIMEOUT_SECONDS',
+  'LAMBDA_MEMORY_SIZE',
+  'MASTER_SECRET_NAME',
+  'APP_SECRET_NAME',
+  'COPY_RECHECK_SECONDS',
+  'SAFETY_RECHECK_SECONDS',
+  'PROTECTED_CLUSTER_PATTERN',
+  'DELETION_ALLOW_LIST',
+  'TARGET_KMS_KEYS',
+  'STATE_TTL_DAYS',
+  'AUDIT_TTL_DAYS',
+] as const satisfies readonly (keyof typeof configSchema.shape)[];
+
+/** Settings of the deployment itself (not seen by the functions). */
+export const deploymentParams = z.object({
+  KMS_KEY_ID: kmsKeyArn,
+  /** Days the pipeline bus's archive keeps events (0 = forever). */
+  ARCHIVE_RETENTION_DAYS: z.coerce.number().int().min(0).default(30),
+  LOG_RETENTION_DAYS: z.coerce.number().int().positive().default(30),
+  /** Receives before a step's message moves to its dead-letter queue (at least 5). */
+  MAX_RECEIVE_COUNT: z.coerce.number().int().min(5, 'MAX_RECEIVE_COUNT: expected at least 5').default(5),
+  /** The "restore takes too long" alarm fires when TotalDuration exceeds this. */
+  LONG_RESTORE_SECONDS: positiveInt('LONG_RESTORE_SECONDS').default(5400),
+  /** The throttling alarm fires when this many throttled retries happen within five minutes. */
+  THROTTLED_RETRIES_ALARM: positiveInt('THROTTLED_RETRIES_ALARM').default(10),
+  /** Recurring restore: an EventBridge Scheduler expression, e.g. cron(0 2 * * ? *). Empty: no recurring restore. */
+  NIGHTLY_SCHEDULE: z
+    .string()
+    .default('')
+    .refine((s) => s === '' || /^(cron|rate)\(.+\)$/.test(s), 'NIGHTLY_SCHEDULE: expected cron(...) or rate(...), or empty'),
+  NIGHTLY_TIMEZONE: z.string().min(1).default('UTC'),
+  /** The recurring restore's request (JSON, the POST /restores body), validated here with the same schema. */
+  NIGHTLY_REQUEST: z.string().default(''),
+});
+
+export type DeploymentParams = z.output<typeof deploymentParams>;
+
+export interface StageParams {
+  deployment: DeploymentParams;
+  /** The configuration variables the stage sets, as strings (the functions' environment). */
+  config: Partial<Record<(typeof PASSED_CONFIG)[number], string>>;
+  /** The validated configuration (defaults applied), for what the template derives from it. */
+  resolved: ReturnType<typeof configSchema.parse>;
+  nightlyRequest?: RestoreRequestInput;
+}
+
+export class StageParamsError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid stage parameters: ${problems.join('; ')}`);
+    this.name = 'StageParamsError';
+  }
+}
+
+const asString = (v: unknown): string | undefined => (v === undefined || v === null ? undefined : Array.isArray(v) ? v.join(',') : String(v));
+
+/**
+ * Validates a stage's parameters. `placeholders` stand in for the values only CloudFormation knows
+ * (topic ARN, bus ARN, ...) so the whole configuration can be checked with the runtime's own schema.
+ */
+export function parseStageParams(raw: Record<string, unknown>, placeholders: Record<string, string>): StageParams {
+  const problems: string[] = [];
+  const deployment = deploymentParams.safeParse(raw);
+  if (!deployment.success) problems.push(...deployment.error.issues.map((i) => `${String(i.path[0])}: ${i.message.replace(/^[A-Z_]+: /, '')}`));
+
+  const config: StageParams['config'] = {};
+  for (const name of PASSED_CONFIG) {
+    const v = asString(raw[name]);
+    if (v !== undefined && v !== '') config[name] = v;
+  }
+  const resolved = configSchema.safeParse({ ...placeholders, ...config });
+  if (!resolved.success) problems.push(...resolved.error.issues.map((i) => `${String(i.path[0])}: ${i.message.replace(/^[A-Z_]+: /, '')}`));
+
+  let nightlyRequest: RestoreRequestInput | undefined;
+  if (deployment.success && deployment.data.NIGHTLY_SCHEDULE) {
+    try {
+      const parsed = restoreRequest.safeParse(JSON.parse(deployment.data.NIGHTLY_REQUEST || 'null'));
+      if (parsed.success) nightlyRequest = JSON.parse(deployment.data.NIGHTLY_REQUEST) as RestoreRequestInput;
+      else problems.push(`NIGHTLY_REQUEST: ${describeIssues(parsed.error)}`);
+    } catch {
+      problems.push('NIGHTLY_REQUEST: expected the restore request as JSON text');
+    }
+  }
+  if (problems.length) throw new StageParamsError(problems);
+  return { deployment: deployment.data!, config, resolved: resolved.data!, nightlyRequest };
+}

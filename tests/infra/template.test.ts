@@ -1,0 +1,362 @@
+/**
+ * Packages the service once (osls + serverless-esbuild, offline, no AWS credentials) and checks the
+ * CloudFormation template and the bundles against the code's own tables: every subscription has its
+ * rules, queue, DLQ and function; every role grants exactly what its function's port calls need; every
+ * store is encrypted; the alarms exist. Any drift between serverless.yml and the tables fails here.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEAD_LETTER_STEP, SUBSCRIPTIONS, forwardedRdsPattern } from '../../src/events/subscriptions';
+import { MANAGED_BY_TAG, MANAGED_BY_VALUE } from '../../src/lib/tags';
+import { stepOfDeadLetterQueue } from '../../src/lib/steps/guards';
+import { auditTableDefinition, stateTableDefinition, TTL_ATTRIBUTE } from '../../src/lib/tables';
+import { configSchema } from '../../src/schemas/config';
+import { restoreRequest } from '../../src/schemas/restore-request';
+import { CALL_GRANTS, FUNCTION_CALLS, FUNCTION_NAMES, adaptersOf, connectsToDatabase, isStepFunction, type FunctionName } from '../../src/infra/permissions';
+import { RDS_STEPS, VISIBILITY_TIMEOUT_FACTOR, ids, namesFor } from '../../src/infra/template';
+
+const root = resolve(import.meta.dirname, '../..');
+const STAGE = 'citest';
+const KMS_KEY = 'arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555';
+const TARGET_KEY = 'arn:aws:kms:us-west-2:123456789012:key/66666666-7777-8888-9999-000000000000';
+const NIGHTLY = { sourceClusterId: 'aurora-prod', sourceRegion: 'us-east-1', targetRegion: 'us-east-1', targetClusterId: 'aurora-staging', deleteExisting: true };
+const names = namesFor(STAGE);
+
+type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string };
+let dir: string;
+let resources: Record<string, Resource>;
+let state: { service: { functions: Record<string, { name: string; handler: string; package?: { artifact?: string } }> } };
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'aurora-restore-package-'));
+  await promisify(execFile)(
+    join(root, 'node_modules', '.bin', 'serverless'),
+    [
+      'package',
+      '--stage',
+      STAGE,
+      '--package',
+      dir,
+      `--param=KMS_KEY_ID=${KMS_KEY}`,
+      `--param=TARGET_KMS_KEYS=us-west-2=${TARGET_KEY}`,
+      '--param=DELETION_ALLOW_LIST=legacy-staging',
+      '--param=NIGHTLY_SCHEDULE=cron(0 2 * * ? *)',
+      `--param=NIGHTLY_REQUEST=${JSON.stringify(NIGHTLY)}`,
+    ],
+    // No AWS credentials and no profile: packaging must not need an account.
+    { cwd: root, timeout: 280_000, env: { PATH: process.env.PATH, HOME: dir, SLS_TELEMETRY_DISABLED: '1' } },
+  );
+  resources = JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')).Resources;
+  state = JSON.parse(readFileSync(join(dir, 'serverless-state.json'), 'utf8'));
+}, 300_000);
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const fnLogicalId = (fn: FunctionName) => names.functionLogicalId(fn);
+const fnProps = (fn: FunctionName) => resources[fnLogicalId(fn)]!.Properties;
+const getAttArn = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
+const sourcesOf = (fn: FunctionName) =>
+  ofType('AWS::Lambda::EventSourceMapping')
+    .map(([, r]) => r.Properties)
+    .filter((p) => p.FunctionName['Fn::GetAtt'][0] === fnLogicalId(fn));
+
+function statementsOf(fn: FunctionName): Record<string, any>[] {
+  const roleId = fnProps(fn).Role['Fn::GetAtt'][0];
+  expect(roleId).toBe(ids.role(fn));
+  return resources[roleId]!.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
+}
+const actionsOf = (statements: Record<string, any>[]) => new Set(statements.flatMap((s) => [s.Action].flat() as string[]));
+
+describe('subscriptions → rules, queues, DLQs, functions', () => {
+  for (const s of SUBSCRIPTIONS) {
+    describe(s.step, () => {
+      it('has one rule per pattern on the pipeline bus, each targeting the step queue, and a queue policy admitting exactly those rules', () => {
+        for (const p of s.patterns) {
+          const rule = resources[ids.rule(s.step, p.name)];
+          expect(rule, `rule ${p.name}`).toBeDefined();
+          expect(rule!.Properties.EventBusName).toEqual({ Ref: ids.bus });
+          expect(rule!.Properties.EventPattern).toEqual(p.pattern);
+          expect(rule!.Properties.Targets.map((t: any) => t.Arn)).toEqual([getAttArn(ids.queue(s.step))]);
+        }
+        const policy = resources[ids.queuePolicy(s.step)]!.Properties;
+        expect(policy.Queues).toEqual([{ Ref: ids.queue(s.step) }]);
+        expect(policy.PolicyDocument.Statement[0].Condition.ArnEquals['aws:SourceArn']).toEqual(s.patterns.map((p) => getAttArn(ids.rule(s.step, p.name))));
+      });
+
+      it('has an encrypted queue with a DLQ (maxReceiveCount ≥ 5) and a visibility timeout ≥ 6× its function timeout', () => {
+        const q = resources[ids.queue(s.step)]!.Properties;
+        const dlq = resources[ids.deadLetterQueue(s.step)]!.Properties;
+        expect(q.SqsManagedSseEnabled === true || typeof q.KmsMasterKeyId === 'string').toBe(true);
+        expect(dlq.SqsManagedSseEnabled === true || typeof dlq.KmsMasterKeyId === 'string').toBe(true);
+        expect(q.RedrivePolicy.deadLetterTargetArn).toEqual(getAttArn(ids.deadLetterQueue(s.step)));
+        expect(q.RedrivePolicy.maxReceiveCount).toBeGreaterThanOrEqual(5);
+        expect(q.VisibilityTimeout).toBeGreaterThanOrEqual(VISIBILITY_TIMEOUT_FACTOR * fnProps(s.step).Timeout);
+        // The dead-letter function finds the step from the DLQ's name.
+        expect(stepOfDeadLetterQueue(`arn:aws:sqs:us-east-1:123456789012:${dlq.QueueName}`)).toBe(s.step);
+      });
+
+      it('is consumed by its function with partial batch failures, the batch size and maximum concurrency of the table', () => {
+        const [source, ...others] = sourcesOf(s.step);
+        expect(others).toEqual([]);
+        expect(source).toMatchObject({
+          EventSourceArn: getAttArn(ids.queue(s.step)),
+          BatchSize: s.batchSize,
+          FunctionResponseTypes: ['ReportBatchItemFailures'],
+          ScalingConfig: { MaximumConcurrency: s.maximumConcurrency },
+        });
+        expect(fnProps(s.step).Handler).toBe(`src/handlers/${s.step}.handler`);
+      });
+
+      it('has its DLQ consumed by the dead-letter function', () => {
+        expect(sourcesOf(DEAD_LETTER_STEP).map((p) => p.EventSourceArn)).toContainEqual(getAttArn(ids.deadLetterQueue(s.step)));
+      });
+    });
+  }
+
+  it('has no rule, queue or function the tables do not declare', () => {
+    const pipelineRules = ofType('AWS::Events::Rule').filter(([, r]) => r.Properties.EventBusName);
+    expect(pipelineRules.length).toBe(SUBSCRIPTIONS.reduce((n, s) => n + s.patterns.length, 0));
+    expect(ofType('AWS::SQS::Queue').length).toBe(2 * SUBSCRIPTIONS.length);
+    expect(ofType('AWS::Lambda::Function').map(([id]) => id).sort()).toEqual(FUNCTION_NAMES.map(fnLogicalId).sort());
+    expect(sourcesOf(DEAD_LETTER_STEP).every((p) => p.FunctionResponseTypes?.[0] === 'ReportBatchItemFailures')).toBe(true);
+  });
+});
+
+describe('buses and schedules', () => {
+  it('has the pipeline bus with an archive', () => {
+    expect(resources[ids.bus]!.Properties.Name).toBe(names.bus);
+    expect(resources[ids.archive]!.Properties).toMatchObject({ SourceArn: getAttArn(ids.bus), RetentionDays: 30 });
+  });
+
+  it('forwards the aws.rds events the steps use from the default bus, with a role that may only put on the pipeline bus', () => {
+    const rule = resources[ids.forwardRule]!.Properties;
+    expect(rule.EventBusName).toBeUndefined();
+    expect(rule.EventPattern).toEqual(forwardedRdsPattern());
+    expect(rule.Targets).toEqual([{ Id: 'pipeline-bus', Arn: getAttArn(ids.bus), RoleArn: getAttArn(ids.forwardRole) }]);
+    const role = resources[ids.forwardRole]!.Properties;
+    expect(role.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Service: 'events.amazonaws.com' });
+    expect(role.Policies.flatMap((p: any) => p.PolicyDocument.Statement)).toEqual([expect.objectContaining({ Action: ['events:PutEvents'], Resource: getAttArn(ids.bus) })]);
+  });
+
+  it('has a scheduler group and a role trusted by EventBridge Scheduler that may only put events on the pipeline bus', () => {
+    expect(resources[ids.schedulerGroup]!.Properties.Name).toBe(names.schedulerGroup);
+    const role = resources[ids.schedulerRole]!.Properties;
+    expect(role.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Service: 'scheduler.amazonaws.com' });
+    expect(role.Policies.flatMap((p: any) => p.PolicyDocument.Statement)).toEqual([expect.objectContaining({ Action: ['events:PutEvents'], Resource: getAttArn(ids.bus) })]);
+  });
+
+  it('runs the recurring restore through the nightly function, with the validated request as input', () => {
+    const schedule = resources[ids.nightlySchedule]!.Properties;
+    expect(schedule.ScheduleExpression).toBe('cron(0 2 * * ? *)');
+    expect(schedule.Target.Arn).toEqual(getAttArn(fnLogicalId('nightly')));
+    expect(restoreRequest.parse(JSON.parse(schedule.Target.Input))).toMatchObject(NIGHTLY);
+    const role = resources[ids.nightlyRole]!.Properties;
+    expect(role.Policies.flatMap((p: any) => p.PolicyDocument.Statement)).toEqual([
+      expect.objectContaining({ Action: ['lambda:InvokeFunction'], Resource: getAttArn(fnLogicalId('nightly')) }),
+    ]);
+  });
+});
+
+describe('stores are encrypted', () => {
+  it('has the state and audit tables as src/lib/tables.ts defines them: on-demand, KMS with the pipeline key, PITR, TTL', () => {
+    for (const [id, def] of [
+      [ids.stateTable, stateTableDefinition(names.stateTable)],
+      [ids.auditTable, auditTableDefinition(names.auditTable)],
+    ] as const) {
+      const t = resources[id]!;
+      expect(t.Properties).toMatchObject({
+        TableName: def.TableName,
+        KeySchema: def.KeySchema,
+        AttributeDefinitions: def.AttributeDefinitions,
+        BillingMode: 'PAY_PER_REQUEST',
+        SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: KMS_KEY },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+      });
+      expect(t.DeletionPolicy).toBe('Retain');
+    }
+  });
+
+  it('encrypts every table, queue and topic', () => {
+    for (const [id, r] of ofType('AWS::DynamoDB::Table')) expect(r.Properties.SSESpecification?.SSEEnabled, id).toBe(true);
+    for (const [id, r] of ofType('AWS::SQS::Queue')) expect(r.Properties.SqsManagedSseEnabled === true || !!r.Properties.KmsMasterKeyId, id).toBe(true);
+    const topics = ofType('AWS::SNS::Topic');
+    expect(topics.length).toBe(1);
+    for (const [id, r] of topics) expect(r.Properties.KmsMasterKeyId, id).toBe(KMS_KEY);
+  });
+});
+
+describe('functions', () => {
+  const required = Object.entries(configSchema.shape)
+    .filter(([, schema]) => !schema.safeParse(undefined).success)
+    .map(([name]) => name);
+
+  it('run Node.js 20 on arm64 with every required configuration variable set', () => {
+    expect(required.length).toBeGreaterThan(5);
+    for (const fn of FUNCTION_NAMES) {
+      const p = fnProps(fn);
+      expect(p.Runtime, fn).toBe('nodejs20.x');
+      expect(p.Architectures, fn).toEqual(['arm64']);
+      const env = p.Environment.Variables as Record<string, unknown>;
+      for (const name of required) expect(env[name], `${fn} ${name}`).toBeDefined();
+      // Values CloudFormation resolves are replaced by valid stand-ins; everything else is checked as deployed.
+      const literal = Object.fromEntries(Object.entries(env).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+      const parsed = configSchema.safeParse({ REGION: 'us-east-1', SNS_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:t', ...literal });
+      expect(parsed.error?.issues ?? [], fn).toEqual([]);
+      expect(Number(env.LAMBDA_TIMEOUT_SECONDS), fn).toBe(p.Timeout);
+    }
+  });
+
+  it('puts only the database-connecting function in the VPC, trusting the RDS CA bundle', () => {
+    for (const fn of FUNCTION_NAMES) {
+      const p = fnProps(fn);
+      expect(!!p.VpcConfig, fn).toBe(connectsToDatabase(fn));
+      expect(p.Environment.Variables.NODE_EXTRA_CA_CERTS, fn).toBe(connectsToDatabase(fn) ? '/var/runtime/ca-cert.pem' : undefined);
+    }
+    expect(fnProps('setup-db-users').VpcConfig).toEqual({ SecurityGroupIds: ['sg-00000000'], SubnetIds: ['subnet-00000001', 'subnet-00000002'] });
+  });
+
+  it('serves POST /restores and GET /restores/{id} with IAM auth', () => {
+    const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
+    expect(routes.map((r) => [r.RouteKey, r.AuthorizationType]).sort()).toEqual([
+      ['GET /restores/{id}', 'AWS_IAM'],
+      ['POST /restores', 'AWS_IAM'],
+    ]);
+  });
+});
+
+describe('least-privilege IAM', () => {
+  const base = (fn: FunctionName) => [
+    'logs:CreateLogStream',
+    'logs:PutLogEvents',
+    ...(isStepFunction(fn) ? ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'] : []),
+    ...(connectsToDatabase(fn)
+      ? ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses']
+      : []),
+  ];
+
+  for (const fn of FUNCTION_NAMES) {
+    it(`${fn}: grants exactly the actions of its port calls, nothing more`, () => {
+      const expected = new Set([...base(fn), ...FUNCTION_CALLS[fn].flatMap((c) => CALL_GRANTS[c].flatMap((g) => g.actions))]);
+      expect([...actionsOf(statementsOf(fn))].sort()).toEqual([...expected].sort());
+    });
+  }
+
+  it('never grants a wildcard action, and a wildcard resource only for Lambda VPC networking', () => {
+    for (const [id, role] of ofType('AWS::IAM::Role')) {
+      for (const st of role.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement)) {
+        for (const a of [st.Action].flat()) expect(a, id).not.toContain('*');
+        if ([st.Resource].flat().includes('*')) expect(st.Sid, id).toBe('VpcNetworkInterfaces');
+      }
+    }
+  });
+
+  it('grants kms: only on the configured keys (the pipeline key and the target regions keys)', () => {
+    for (const fn of FUNCTION_NAMES) {
+      for (const st of statementsOf(fn).filter((s) => [s.Action].flat().some((a: string) => a.startsWith('kms:')))) {
+        for (const r of [st.Resource].flat()) expect([KMS_KEY, TARGET_KEY], fn).toContain(r);
+        expect(st.Condition?.StringEquals?.['kms:ViaService'] ?? st.Condition?.StringLike?.['kms:ViaService'], fn).toBeDefined();
+      }
+    }
+    const rdsKeys = statementsOf('copy-snapshot').find((s) => [s.Action].flat().includes('kms:CreateGrant'));
+    expect(rdsKeys?.Resource).toEqual([KMS_KEY, TARGET_KEY]);
+  });
+
+  it('limits destructive RDS actions to resources tagged as managed by the pipeline (or allow-listed clusters by ARN)', () => {
+    const tagKeys = [`rds:cluster-tag/${MANAGED_BY_TAG}`, `rds:db-tag/${MANAGED_BY_TAG}`, `rds:cluster-snapshot-tag/${MANAGED_BY_TAG}`];
+    for (const fn of FUNCTION_NAMES) {
+      for (const st of statementsOf(fn)) {
+        const destructive = [st.Action].flat().filter((a: string) => /^rds:(Delete|Modify)/.test(a));
+        if (!destructive.length) continue;
+        const tag = Object.entries(st.Condition?.StringEquals ?? {}).find(([k]) => tagKeys.includes(k));
+        const allowListed = JSON.stringify(st.Resource).includes(':cluster:legacy-staging') || st.Sid === 'AllowListedInstances';
+        expect(tag?.[1] === MANAGED_BY_VALUE || allowListed, `${fn} ${st.Sid}`).toBe(true);
+      }
+    }
+  });
+
+  it('lets scheduling functions create schedules in the group only, and pass the scheduler role only', () => {
+    for (const fn of FUNCTION_NAMES) {
+      const st = statementsOf(fn);
+      const create = st.find((s) => [s.Action].flat().includes('scheduler:CreateSchedule'));
+      const pass = st.find((s) => [s.Action].flat().includes('iam:PassRole'));
+      expect(!!create, fn).toBe(FUNCTION_CALLS[fn].includes('scheduler.scheduleOnce'));
+      expect(!!pass, fn).toBe(!!create);
+      if (create) {
+        expect(JSON.stringify(create.Resource), fn).toContain(`schedule/${names.schedulerGroup}/*`);
+        expect(pass!.Resource, fn).toEqual([getAttArn(ids.schedulerRole)]);
+        expect(pass!.Condition, fn).toEqual({ StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } });
+      }
+    }
+  });
+});
+
+describe('alarms and dashboard', () => {
+  const alarm = (id: string) => resources[id]?.Properties;
+
+  it('alarms on any message in any DLQ', () => {
+    for (const s of SUBSCRIPTIONS) {
+      const a = alarm(ids.deadLetterAlarm(s.step));
+      expect(a, s.step).toBeDefined();
+      const queues = a!.Metrics.filter((m: any) => m.MetricStat).map((m: any) => m.MetricStat.Metric.Dimensions[0].Value);
+      expect(queues).toEqual([{ 'Fn::GetAtt': [ids.deadLetterQueue(s.step), 'QueueName'] }, { 'Fn::GetAtt': [ids.deadLetterQueue(s.step), 'QueueName'] }]);
+      expect(a!.Threshold).toBe(1);
+      expect(a!.AlarmActions).toEqual([{ Ref: ids.topic }]);
+    }
+  });
+
+  it('alarms on every function error', () => {
+    for (const fn of FUNCTION_NAMES) {
+      expect(alarm(ids.errorsAlarm(fn)), fn).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: names.function(fn) }] });
+    }
+  });
+
+  it('alarms on failed restores, long restores and repeated throttling, from our EMF metrics', () => {
+    const service = { Name: 'service', Value: names.metricsService };
+    expect(alarm(ids.restoreFailedAlarm)).toMatchObject({ Namespace: 'AuroraRestore', MetricName: 'RestoreFailed', Dimensions: [service], Threshold: 1 });
+    expect(alarm(ids.longRestoreAlarm)).toMatchObject({ Namespace: 'AuroraRestore', MetricName: 'TotalDuration', Dimensions: [service], Threshold: 5400 });
+    const throttled = alarm(ids.throttlingAlarm)!.Metrics.filter((m: any) => m.MetricStat).map((m: any) => m.MetricStat.Metric);
+    expect(throttled.map((m: any) => m.MetricName)).toEqual(RDS_STEPS.map(() => 'Retries'));
+    expect(throttled.map((m: any) => m.Dimensions)).toEqual(RDS_STEPS.map((step) => [service, { Name: 'step', Value: step }, { Name: 'code', Value: 'Throttled' }]));
+    expect(RDS_STEPS).toContain('copy-snapshot');
+  });
+
+  it('has a dashboard with step durations, successes, failures, retries and total duration', () => {
+    const body = JSON.stringify(resources[ids.dashboard]!.Properties.DashboardBody);
+    for (const metric of ['StepDuration', 'RestoreSucceeded', 'RestoreFailed', 'Retries', 'TotalDuration']) expect(body).toContain(metric);
+  });
+});
+
+describe('bundles', () => {
+  const CLIENT_OF: Record<string, string> = {
+    rds: '@aws-sdk/client-rds',
+    bus: '@aws-sdk/client-eventbridge',
+    scheduler: '@aws-sdk/client-scheduler',
+    notifier: '@aws-sdk/client-sns',
+    secrets: '@aws-sdk/client-secrets-manager',
+    db: 'pg',
+  };
+
+  it('packages one zip per function, each bundling only the clients of the ports it is wired with', () => {
+    const fns = Object.values(state.service.functions);
+    expect(fns.length).toBe(FUNCTION_NAMES.length);
+    for (const fn of FUNCTION_NAMES) {
+      const def = fns.find((f) => f.name === names.function(fn))!;
+      expect(existsSync(join(dir, basename(def.package!.artifact!))), fn).toBe(true);
+      const meta = JSON.parse(readFileSync(join(root, '.esbuild', '.build', 'src', 'handlers', `${fn}-meta.json`), 'utf8'));
+      const [, out] = Object.entries(meta.outputs as Record<string, { inputs: Record<string, unknown> }>).find(([f]) => f.endsWith('.mjs'))!;
+      const inputs = Object.keys(out.inputs);
+      const wired = adaptersOf(fn);
+      for (const [port, pkg] of Object.entries(CLIENT_OF)) {
+        const bundled = inputs.some((f) => f.includes(`node_modules/${pkg}/`));
+        expect(bundled, `${fn} bundles ${pkg}`).toBe(wired.includes(port as never));
+      }
+    }
+  });
+});
