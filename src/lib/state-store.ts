@@ -286,6 +286,27 @@ export class StateStore {
   }
 
   /**
+   * Adds retries to the operation's retry_count when no step outcome carries them (a wait step's check
+   * that retried and is still waiting). Ignored once the operation has ended.
+   */
+  async countRetries(operationId: string, retries: number, now: Date): Promise<void> {
+    if (retries <= 0) return;
+    await this.dynamo
+      .send(
+        new UpdateCommand(withNames({
+          TableName: this.table,
+          Key: { operation_id: operationId },
+          UpdateExpression: 'SET #metrics.#retries = #metrics.#retries + :retries, #updated = :now',
+          ConditionExpression: `attribute_exists(operation_id) AND ${TERMINAL_CONDITION}`,
+          ExpressionAttributeValues: { ':retries': retries, ':now': now.toISOString(), ...TERMINAL_VALUES },
+        })),
+      )
+      .catch((e) => {
+        if (!isConditionFailure(e)) throw e;
+      });
+  }
+
+  /**
    * Moves the operation to its terminal status exactly once (condition: not terminal yet) and stores
    * the seed's metrics. Returns the final state and whether this call made the transition.
    */

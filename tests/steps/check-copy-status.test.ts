@@ -70,4 +70,16 @@ describe('check-copy-status', () => {
     expect(w.sim.calls.DescribeDBClusterSnapshots).toBe(calls);
     expect(w.envelopes().length).toBe(events + 1); // only the RecheckDue itself
   });
+
+  it('retries of a check that is still waiting count in the operation\'s retry_count too', async () => {
+    const w = await TestWorld.create(dynamo, { rateLimit: { perSecond: 1, burst: 1 } });
+    const { id, started } = await copying(w);
+    await w.sim.describeClusterSnapshot('us-west-2', 'anything').catch(() => undefined); // this second's token is gone
+    const before = (await w.state(id)).metrics.retry_count;
+    const throttled = w.sim.throttled;
+    await w.run('check-copy-status', started);
+    expect(w.sim.throttled - throttled).toBe(1);
+    expect(w.metrics.counts['Retries.check-copy-status']).toBe(1);
+    expect((await w.state(id)).metrics.retry_count - before).toBe(1);
+  });
 });
