@@ -100,6 +100,15 @@ describe('dead-letter', () => {
     expect(w.envelopes().length).toBe(events + 1); // only the RestoreFailed we put there
   });
 
+  it('a request that died before its operation was written still ends in RestoreFailed', async () => {
+    const w = await TestWorld.create(dynamo);
+    const { id, envelope } = await w.request(SAME_REGION);
+    await w.process(handleDeadLetter, sqsRecord(envelope, { eventSourceARN: dlq('snapshot-check'), receiveCount: 5 }));
+    expect(w.publishedOf(id, 'RestoreFailed')[0].detail).toMatchObject({ step: 'snapshot-check', code: 'StepFailedRepeatedly' });
+    await w.process(PROCESSORS['sns-notification'], sqsRecord(w.lastEnvelope(id), { queue: 'sns-notification' }));
+    expect(await w.state(id)).toMatchObject({ status: 'FAILED', notification: { outcome: 'FAILED' } });
+  });
+
   it('leaves a terminal operation alone, and drops an unreadable dead letter', async () => {
     const w = await TestWorld.create(dynamo);
     const { id } = await w.request(SAME_REGION);
