@@ -154,7 +154,8 @@ export const FUNCTION_CALLS: Record<FunctionName, PortCall[]> = {
   'copy-snapshot': [...RUNNER, 'rds.copyClusterSnapshot', 'rds.describeClusterSnapshot'],
   'check-copy-status': [...WAITING, 'rds.describeClusterSnapshot'],
   'delete-rds': [...RUNNER, 'state.PutItem', 'rds.describeCluster', 'rds.deleteInstance', 'rds.deleteCluster'],
-  'check-delete-status': [...WAITING, 'state.PutItem', 'rds.describeCluster', 'rds.deleteInstance', 'rds.deleteCluster'],
+  // Deletes the cluster once its instances are gone (delete-rds deleted them).
+  'check-delete-status': [...WAITING, 'rds.describeCluster', 'rds.deleteCluster'],
   'restore-snapshot': [
     ...RUNNER,
     'state.PutItem', // resource index of the writer instance
