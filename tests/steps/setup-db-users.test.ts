@@ -126,4 +126,22 @@ describe('setup-db-users', () => {
     expect(failed.detail.message).toContain('username:');
     expect(failed.detail.message).not.toContain('a-long-master-password');
   });
+
+  it('retries the first logins while RDS has not applied the rotated password yet (28P01), then succeeds', async () => {
+    const real = new PgDatabaseAdmin({ resolveHost: () => ({ host: pg.host, port: pg.port }) });
+    let refusals = 2;
+    // RDS applies ModifyDBCluster's password a few seconds late: the first logins are refused as on AWS.
+    const lagging = {
+      configureUsers: async (...args: Parameters<PgDatabaseAdmin['configureUsers']>) => {
+        if (refusals-- > 0) throw Object.assign(new Error('password authentication failed for user "postgres"'), { code: '28P01' });
+        return real.configureUsers(...args);
+      },
+      verifyLogin: real.verifyLogin.bind(real),
+    };
+    const w = await TestWorld.create(dynamo, { db: lagging });
+    const { id, trigger } = await available(w);
+    await w.run('setup-db-users', trigger);
+    expect(w.publishedOf(id, 'UsersConfigured')).toHaveLength(1);
+    expect((await w.state(id)).metrics.retry_count).toBe(2);
+  });
 });

@@ -62,7 +62,14 @@ export const setupDbUsers: Step = {
     const endpoint: DbEndpoint = { host: r.writer_endpoint, port: r.port ?? 5432, database: app.database };
     const users: AppUser[] = [{ username: app.username, password: app.password, privileges: app.privileges }];
     try {
-      await ctx.retry(() => deps.db.configureUsers(endpoint, rotated, users));
+      // RDS applies a new master password a few seconds after ModifyDBCluster returns: until then the
+      // login fails with 28P01 (invalid password), which here means "not yet", so it is retried.
+      await ctx.retry(() =>
+        deps.db.configureUsers(endpoint, rotated, users).catch((e) => {
+          if ((e as { code?: string }).code === '28P01') throw new PipelineError('TransientFault', 'the rotated master password is not applied yet', true);
+          throw e;
+        }),
+      );
       await ctx.retry(() => deps.db.verifyLogin(endpoint, users[0]));
     } catch (e) {
       const c = classifyError(e);
