@@ -169,23 +169,32 @@ const SERVICE_PREFIX: Record<string, string> = {
 
 describe('the permission table grants every command the adapters send', () => {
   beforeAll(useDummyAwsEnv);
-  const mocks = [RDSClient, EventBridgeClient, SchedulerClient, SNSClient, SecretsManagerClient].map((c) => [c.name, mockClient(c)] as const);
+  const secretsMock = mockClient(SecretsManagerClient);
+  const eventsMock = mockClient(EventBridgeClient);
+  const snsMock = mockClient(SNSClient);
+  const mocks = [
+    ['RDSClient', mockClient(RDSClient)],
+    ['EventBridgeClient', eventsMock],
+    ['SchedulerClient', mockClient(SchedulerClient)],
+    ['SNSClient', snsMock],
+    ['SecretsManagerClient', secretsMock],
+  ] as const;
   afterAll(() => mocks.forEach(([, m]) => m.restore()));
 
   /** Runs `call` with every client mocked and returns the IAM actions of the commands it sent. */
   async function actionsSent(call: () => Promise<unknown>): Promise<string[]> {
     for (const [, m] of mocks) m.reset();
-    mocks.find(([n]) => n === 'SecretsManagerClient')![1]
+    secretsMock
       .on(PutSecretValueCommand)
       .rejects(Object.assign(new Error('no such secret'), { name: 'ResourceNotFoundException' }))
       .on(CreateSecretCommand)
       .resolves({ ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:x' })
       .on(GetSecretValueCommand)
       .resolves({ SecretString: '{}' });
-    mocks.find(([n]) => n === 'EventBridgeClient')![1].on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }] });
-    mocks.find(([n]) => n === 'SNSClient')![1].on(PublishCommand).resolves({ MessageId: 'm' });
+    eventsMock.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }] });
+    snsMock.on(PublishCommand).resolves({ MessageId: 'm' });
     await call().catch(() => undefined); // answers are empty; only what was sent matters
-    return mocks.flatMap(([name, m]) => m.calls().map((c) => `${SERVICE_PREFIX[name]}:${(c.args[0] as object).constructor.name.replace(/Command$/, '')}`));
+    return mocks.flatMap(([name, m]) => (m.calls() as { args: unknown[] }[]).map((c) => `${SERVICE_PREFIX[name]}:${(c.args[0] as object).constructor.name.replace(/Command$/, '')}`));
   }
 
   const credentials = TEST_CREDENTIALS;
