@@ -233,6 +233,11 @@ export class SimulatedRds implements Rds {
     });
   }
 
+  /** Changes lifecycle durations for actions started from now on (benchmarks vary them per restore). */
+  setDurations(patch: Partial<World['durations']>): void {
+    Object.assign(this.world.durations, patch);
+  }
+
   // ----------------------------------------------------------------------------------- snapshots
 
   async describeClusterSnapshot(region: string, snapshotId: string): Promise<SnapshotInfo | undefined> {

@@ -1,0 +1,13 @@
+import { choreographyFleet, baselineFleet } from './designs';
+const n = Number(process.argv[2] ?? 100);
+const rl = process.argv[3] === 'rl' ? { perSecond: 10, burst: 20 } : undefined;
+let t = Date.now();
+const c = await choreographyFleet({ restores: n, rdsEventLatencyMaxSeconds: 60, seed: 1, rateLimit: rl });
+const st: Record<string, number> = {};
+for (const s of c.samples) st[s.status] = (st[s.status] ?? 0) + 1;
+console.log('choreo', Date.now() - t, st, c.wallMs, c.cpuMs, c.virtualMs / 60000, JSON.stringify(c.counters.rdsCalls), c.counters.throttled, c.counters.retries);
+t = Date.now();
+const b = await baselineFleet({ restores: n, rdsEventLatencyMaxSeconds: 60, seed: 1, pollSeconds: 30, rateLimit: rl });
+const sb: Record<string, number> = {};
+for (const s of b.samples) sb[s.status] = (sb[s.status] ?? 0) + 1;
+console.log('base', Date.now() - t, sb, b.virtualMs / 60000, JSON.stringify(b.counters.rdsCalls), b.counters.throttled, b.counters.retries);

@@ -1,0 +1,125 @@
+/**
+ * `npm run bench`: the choreography against a polling baseline of the seed's Step Functions design,
+ * side by side in one run, on the same simulated RDS and virtual clock. Writes reports/bench.md,
+ * reports/bench.json and reports/bench-*.svg.
+ *
+ * Options: --restores N (per-restore sample, default 30) · --fleet 1,10,100,1000 ·
+ * --rds-event-latency-max S (default 60) · --quick (small sizes, for a smoke run) · --out DIR
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { SUBSCRIPTIONS } from '../src/events/subscriptions';
+import { measureBundles, type BundleFigure } from './bundles';
+import { profile, type CpuBreakdown } from './cpu';
+import { baselineFleet, baselineSequential, choreographyFleet, choreographySequential, type DesignRun } from './designs';
+import { renderReport, type BenchResult, type FleetResult } from './report';
+import { drawDurations } from './scenario';
+import { seededRandom } from '../src/lib/local/faults';
+
+const { values } = parseArgs({
+  options: {
+    restores: { type: 'string', default: '30' },
+    fleet: { type: 'string', default: '1,10,100,1000' },
+    'rds-event-latency-max': { type: 'string', default: '60' },
+    'throughput-restores': { type: 'string', default: '200' },
+    'bundle-runs': { type: 'string', default: '5' },
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string', default: 'reports' },
+  },
+});
+
+const quick = values.quick;
+const restores = quick ? 3 : Number(values.restores);
+const fleetSizes = (quick ? '1,10' : values.fleet!).split(',').map(Number);
+const latencyMax = Number(values['rds-event-latency-max']);
+const throughputRestores = quick ? 10 : Number(values['throughput-restores']);
+const bundleRuns = quick ? 1 : Number(values['bundle-runs']);
+const outDir = resolve(values.out!);
+const POLLS = [30, 60];
+const SEED = 1;
+const RATE_LIMITS = [
+  { name: 'AWS default (12/s, burst 300)', perSecond: 12, burst: 300 },
+  { name: 'tight (10/s, burst 20)', perSecond: 10, burst: 20 },
+];
+
+const benchStart = performance.now();
+const log = (m: string) => process.stderr.write(`[bench ${((performance.now() - benchStart) / 1000).toFixed(1)}s] ${m}\n`);
+
+// 1-2. Per-restore figures: restores one after another, each with its own RDS durations and start phase.
+const durations = drawDurations(restores, 7);
+const phase = seededRandom(11);
+const offsetsSeconds = durations.map(() => Math.floor(phase() * 600) / 10);
+const sequential = { durations, offsetsSeconds, rdsEventLatencyMaxSeconds: latencyMax, seed: SEED };
+
+log(`per-restore: ${restores} restores, choreography (RDS event latency 0–${latencyMax} s)`);
+const perRestore: DesignRun[] = [await choreographySequential(sequential)];
+for (const pollSeconds of POLLS) {
+  log(`per-restore: baseline polling every ${pollSeconds} s`);
+  perRestore.push(await baselineSequential({ ...sequential, pollSeconds }));
+}
+
+// Sensitivity of the event-driven waits to RDS event delivery latency.
+const sensitivity: { latencyMaxSeconds: number; run: DesignRun }[] = [];
+for (const l of quick ? [0] : [0, 10, 300]) {
+  if (l === latencyMax) continue;
+  log(`sensitivity: RDS event latency 0–${l} s`);
+  sensitivity.push({ latencyMaxSeconds: l, run: await choreographySequential({ ...sequential, rdsEventLatencyMaxSeconds: l }) });
+}
+sensitivity.push({ latencyMaxSeconds: latencyMax, run: perRestore[0] });
+sensitivity.sort((a, b) => a.latencyMaxSeconds - b.latencyMaxSeconds);
+
+// 3. Runtime cost: a batch of concurrent restores without throttling, timed, then again under the profiler.
+log(`throughput: ${throughputRestores} concurrent restores`);
+const throughput = await choreographyFleet({ restores: throughputRestores, rdsEventLatencyMaxSeconds: latencyMax, seed: SEED });
+log(`profile: ${Math.min(100, throughputRestores)} concurrent restores under the V8 sampling profiler`);
+let breakdown: CpuBreakdown | undefined;
+const profiledRun = await choreographyFleet({
+  restores: Math.min(100, throughputRestores),
+  rdsEventLatencyMaxSeconds: latencyMax,
+  seed: SEED,
+  around: async (run) => {
+    breakdown = (await profile(run)).breakdown;
+  },
+});
+
+// 4. Fleet under the account's RDS API rate limit.
+const fleets: FleetResult[] = [];
+for (const limit of RATE_LIMITS) {
+  for (const n of fleetSizes) {
+    const rateLimit = { perSecond: limit.perSecond, burst: limit.burst };
+    log(`fleet ${n} × ${limit.name}: choreography`);
+    const runs = [await choreographyFleet({ restores: n, rateLimit, rdsEventLatencyMaxSeconds: latencyMax, seed: SEED })];
+    for (const pollSeconds of POLLS) runs.push(await baselineFleet({ restores: n, rateLimit, rdsEventLatencyMaxSeconds: latencyMax, seed: SEED, pollSeconds }));
+    fleets.push({ restores: n, rateLimit: limit, runs });
+  }
+}
+
+// 5. Handler bundles.
+log('bundles: esbuild + cold imports');
+const bundles: BundleFigure[] = await measureBundles({ root: process.cwd(), runs: bundleRuns });
+
+const result: BenchResult = {
+  generatedAt: new Date().toISOString(),
+  node: process.version,
+  platform: `${process.platform} ${process.arch}`,
+  options: { restores, fleetSizes, rdsEventLatencyMaxSeconds: latencyMax, polls: POLLS, seed: SEED, throughputRestores, quick },
+  durations,
+  perRestore,
+  sensitivity,
+  throughput,
+  profile: breakdown!,
+  profiledRestores: profiledRun.samples.length,
+  fleets,
+  bundles,
+  polledQueues: SUBSCRIPTIONS.length * 2,
+  benchSeconds: 0,
+};
+result.benchSeconds = (performance.now() - benchStart) / 1000;
+
+mkdirSync(outDir, { recursive: true });
+const { markdown, svgs, json } = renderReport(result);
+for (const [name, svg] of Object.entries(svgs)) writeFileSync(join(outDir, name), svg);
+writeFileSync(join(outDir, 'bench.md'), markdown);
+writeFileSync(join(outDir, 'bench.json'), `${JSON.stringify(json, null, 1)}\n`);
+log(`wrote ${join(outDir, 'bench.md')}, bench.json and ${Object.keys(svgs).length} SVGs in ${result.benchSeconds.toFixed(0)} s`);
