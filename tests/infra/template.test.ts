@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEAD_LETTER_STEP, SUBSCRIPTIONS, forwardedRdsPattern } from '../../src/events/subscriptions';
@@ -40,7 +40,7 @@ beforeAll(async () => {
       '--stage',
       STAGE,
       '--package',
-      dir,
+      join(dir, 'package'),
       `--param=KMS_KEY_ID=${KMS_KEY}`,
       `--param=TARGET_KMS_KEYS=us-west-2=${TARGET_KEY}`,
       '--param=DELETION_ALLOW_LIST=legacy-staging',
@@ -48,10 +48,14 @@ beforeAll(async () => {
       `--param=NIGHTLY_REQUEST=${JSON.stringify(NIGHTLY)}`,
     ],
     // No AWS credentials and no profile: packaging must not need an account.
-    { cwd: root, timeout: 280_000, env: { PATH: process.env.PATH, HOME: dir, SLS_TELEMETRY_DISABLED: '1' } },
+    {
+      cwd: root,
+      timeout: 280_000,
+      env: { PATH: process.env.PATH, HOME: dir, SLS_TELEMETRY_DISABLED: '1', AURORA_RESTORE_ESBUILD_DIR: relative(root, join(dir, 'esbuild')) },
+    },
   );
-  resources = JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')).Resources;
-  state = JSON.parse(readFileSync(join(dir, 'serverless-state.json'), 'utf8'));
+  resources = JSON.parse(readFileSync(join(dir, 'package', 'cloudformation-template-update-stack.json'), 'utf8')).Resources;
+  state = JSON.parse(readFileSync(join(dir, 'package', 'serverless-state.json'), 'utf8'));
 }, 300_000);
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -348,8 +352,8 @@ describe('bundles', () => {
     expect(fns.length).toBe(FUNCTION_NAMES.length);
     for (const fn of FUNCTION_NAMES) {
       const def = fns.find((f) => f.name === names.function(fn))!;
-      expect(existsSync(join(dir, basename(def.package!.artifact!))), fn).toBe(true);
-      const meta = JSON.parse(readFileSync(join(root, '.esbuild', '.build', 'src', 'handlers', `${fn}-meta.json`), 'utf8'));
+      expect(existsSync(join(dir, 'package', basename(def.package!.artifact!))), fn).toBe(true);
+      const meta = JSON.parse(readFileSync(join(dir, 'esbuild', '.build', 'src', 'handlers', `${fn}-meta.json`), 'utf8'));
       const [, out] = Object.entries(meta.outputs as Record<string, { inputs: Record<string, unknown> }>).find(([f]) => f.endsWith('.mjs'))!;
       const inputs = Object.keys(out.inputs);
       const wired = adaptersOf(fn);
