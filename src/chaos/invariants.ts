@@ -277,7 +277,9 @@ export function replayResumed(run: RunObservation): InvariantResult {
   for (const id of run.replay.affected) {
     const o = byId.get(id);
     if (!o?.state || !isTerminal(o.state.status)) v.push(`${id}: lost events in the outage and did not resume to its end`);
-    else if (o.state.error?.code === 'Timeout' || o.state.error?.code === 'StepFailedRepeatedly') v.push(`${id}: lost events in the outage and ended ${o.state.error.code} instead of resuming`);
+    // It must reach the end it was designed for (a poisoned operation's is StepFailedRepeatedly), not a
+    // watchdog Timeout or a dead letter caused by the lost events.
+    else if (outcomeOf(o) === 'unexpected') v.push(`${id}: lost events in the outage and ended ${o.state.status} ${o.state.error?.code ?? ''} instead of resuming to its designed end`);
   }
   return result('replay-resumed', 'replaying the outage window resumes every affected operation to its end without redoing a finished step', checked + run.replay.affected.length, v);
 }

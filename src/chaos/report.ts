@@ -11,7 +11,16 @@ const list = (o: Record<string, number>) =>
 
 /** One run as Markdown: what was injected, how the pipeline recovered, how operations ended, which invariants held. */
 export function chaosMarkdown(runs: ChaosReport[], command: string): string {
-  const out: string[] = ['# Chaos runs', '', `Written by \`${command}\`. Every figure is measured in the run, on the local runtime (same handlers, subscriptions, state and audit code as on AWS).`, ''];
+  const out: string[] = [
+    '# Chaos runs',
+    '',
+    `Written by \`${command}\`. Every figure is measured in the run, on the local runtime (same handlers, subscriptions, state and audit code as on AWS, over dynalite and PGlite), on a virtual clock.`,
+    '',
+    'Each run restores N clusters at once, each to its own target: cross- and same-region, over an existing managed cluster or none, and some designed to fail (missing snapshot or date, protected name, unmanaged target, deletion protection, target exists without deleteExisting, RDS failing the restore, a poison message). After the run the invariants below are checked on the states, audit trails, notifications, the simulated RDS history, the locks and the dead-letter queues.',
+    '',
+    'Determinism: the world, the plan of each operation and the crashes after side effects (a hash of seed, call and resource) are the same for a seed; the other faults are drawn from seeded generators in the order the concurrent handlers reach them, and that order depends on real asynchronous I/O (dynalite over HTTP, PGlite), so counts vary by a few percent between two runs of the same seed. The invariants must hold for every run.',
+    '',
+  ];
   for (const r of runs) {
     const p = r.profile;
     const f = r.faults;

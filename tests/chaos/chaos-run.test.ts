@@ -155,5 +155,11 @@ describe('each invariant fails when what it guards is broken', () => {
     const state = o.operations.find((x) => x.operationId === id)!.state!;
     state.steps[step]!.attempts += 1;
     expect(replayResumed(o).violations.join('\n')).toContain(`${id}: ${step} finished before the replay`);
+
+    const o2 = run();
+    const affected = o2.operations.find((x) => o2.replay!.affected.includes(x.operationId) && x.plan.expected.status === 'SUCCEEDED')!;
+    affected.state!.status = 'FAILED';
+    affected.state!.error = { step: 'check-restore-status', code: 'Timeout', message: 'deadline', retryable: true };
+    expect(replayResumed(o2).violations.join('\n')).toContain(`${affected.operationId}: lost events in the outage and ended FAILED Timeout`);
   });
 });
