@@ -42,9 +42,9 @@ function axes(f: Frame, title: string, xLabel: string, yLabel: string, xMax: num
   return out;
 }
 
-function legend(f: Frame, names: string[]): string[] {
+function legend(f: Frame, names: string[], corner: 'top' | 'bottom' = 'top'): string[] {
   return names.map((n, i) => {
-    const ly = f.top + 4 + i * 14;
+    const ly = corner === 'top' ? f.top + 4 + i * 14 : f.height - f.bottom - 8 - (names.length - i) * 14;
     const lx = f.width - f.right - 190;
     return `<rect x="${lx}" y="${ly}" width="10" height="10" fill="${COLORS[i % COLORS.length]}"/><text x="${lx + 14}" y="${ly + 9}" font-size="11">${esc(n)}</text>`;
   });
@@ -71,7 +71,7 @@ export function stepChart(o: { title: string; xLabel: string; yLabel: string; se
     }
     body.push(`<path d="${d}" fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="2"/>`);
   });
-  body.push(...legend(f, o.series.map((s) => s.name)));
+  body.push(...legend(f, o.series.map((s) => s.name), 'bottom'));
   return wrap(f, body);
 }
 
