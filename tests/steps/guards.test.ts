@@ -86,7 +86,7 @@ describe('dead-letter', () => {
     expect(w.publishedOf(id, 'RestoreFailed')[0].detail).toMatchObject({ step: 'check-delete-status', code: 'StepFailedRepeatedly' });
   });
 
-  it('for the sns-notification DLQ: marks the operation FAILED directly (publishing would loop) and releases the target', async () => {
+  it('for the sns-notification DLQ: concludes the operation itself with the outcome it carried, notifies once, releases the target', async () => {
     const w = await TestWorld.create(dynamo);
     const { id, envelope } = await w.request(SAME_REGION);
     await w.run('snapshot-check', envelope);
@@ -95,9 +95,25 @@ describe('dead-letter', () => {
     const failed = await w.publish('RestoreFailed', id, { step: 'copy-snapshot', code: 'CopyFailed', message: 'x', retryable: false });
     await w.process(handleDeadLetter, sqsRecord(failed, { eventSourceARN: dlq('sns-notification'), receiveCount: 5 }));
 
-    expect(await w.state(id)).toMatchObject({ status: 'FAILED', error: { step: 'sns-notification', code: 'StepFailedRepeatedly' } });
+    expect(await w.state(id)).toMatchObject({ status: 'FAILED', error: { step: 'copy-snapshot', code: 'CopyFailed' }, notification: { outcome: 'FAILED' } });
     expect(await w.store.lockHolder('us-east-1', 'restored')).toBeUndefined();
-    expect(w.envelopes().length).toBe(events + 1); // only the RestoreFailed we put there
+    expect(w.envelopes().length).toBe(events + 1); // only the RestoreFailed we put there: no loop back
+    expect((await w.outbox.list()).filter((m) => m.attributes.operation_id === id)).toHaveLength(1);
+    // a second copy of the dead letter changes nothing
+    await w.process(handleDeadLetter, sqsRecord(failed, { eventSourceARN: dlq('sns-notification'), receiveCount: 5 }));
+    expect((await w.outbox.list()).filter((m) => m.attributes.operation_id === id)).toHaveLength(1);
+  });
+
+  it('for the sns-notification DLQ with the notifier still down: the operation still ends and the target is released', async () => {
+    const w = await TestWorld.create(dynamo);
+    const { id, envelope } = await w.request(SAME_REGION);
+    await w.run('snapshot-check', envelope);
+    w.deps.notifier = { publish: async () => { throw Object.assign(new Error('KMS key disabled'), { name: 'KMSDisabledException' }); } };
+    const succeeded = await w.publish('RestoreSucceeded', id, { clusterId: 'restored', region: 'us-east-1', writerEndpoint: 'e', snapshotArchive: 'not-copied' });
+    await w.process(handleDeadLetter, sqsRecord(succeeded, { eventSourceARN: dlq('sns-notification'), receiveCount: 5 }));
+    expect((await w.state(id)).status).toBe('SUCCEEDED');
+    expect(await w.store.lockHolder('us-east-1', 'restored')).toBeUndefined();
+    expect((w.deps.metrics as { counts: Record<string, number> }).counts.NotificationFailures).toBe(1);
   });
 
   it('a request that died before its operation was written still ends in RestoreFailed', async () => {

@@ -1,4 +1,5 @@
 import type { SQSRecord } from 'aws-lambda';
+import type { EventOf } from '../../events/catalogue';
 import { InvalidEventError, parseEventBody } from '../../events/envelope';
 import { isTerminal, type OperationState } from '../../schemas/operation-state';
 import type { Dependencies } from '../dependencies';
@@ -37,17 +38,30 @@ export async function notifyOutcome(deps: Dependencies, record: SQSRecord): Prom
     state = (await store.get(operationId))!;
   }
   if (state.notification) return;
+  await concludeOperation(deps, operationId, outcomeOf(event), now);
+}
 
+type Outcome = { status: 'SUCCEEDED' | 'FAILED'; error: OperationState['error'] };
+
+/** The terminal status a `RestoreSucceeded` / `RestoreFailed` event asks for. */
+export function outcomeOf(event: EventOf<'RestoreSucceeded'> | EventOf<'RestoreFailed'>): Outcome {
+  return event.type === 'RestoreSucceeded'
+    ? { status: 'SUCCEEDED', error: null }
+    : { status: 'FAILED', error: { step: event.detail.step, code: event.detail.code, message: event.detail.message, retryable: event.detail.retryable } };
+}
+
+/**
+ * Ends an operation: claims its one notification, records the terminal status (first outcome wins),
+ * releases the target cluster, cancels the deadline, audits, notifies, records the notification.
+ */
+export async function concludeOperation(deps: Dependencies, operationId: string, outcome: Outcome, now: Date): Promise<void> {
+  const { store, audit } = storesFor(deps);
   const token = await store.claimNotification(operationId, now, deps.config.LAMBDA_TIMEOUT_SECONDS * 1000);
   if (!token) {
     if ((await store.get(operationId))?.notification) return;
     throw new StepBusyError(operationId, 'sns-notification');
   }
 
-  const outcome =
-    event.type === 'RestoreSucceeded'
-      ? ({ status: 'SUCCEEDED', error: null } as const)
-      : ({ status: 'FAILED', error: { step: event.detail.step, code: event.detail.code, message: event.detail.message, retryable: event.detail.retryable } } as const);
   const finished = await store.finish(operationId, { ...outcome, now });
   const final = finished.state!;
   if (!isTerminal(final.status)) throw new Error(`operation ${operationId} did not become terminal`);
