@@ -113,7 +113,7 @@ describe('dead-letter', () => {
     await w.process(handleDeadLetter, sqsRecord(succeeded, { eventSourceARN: dlq('sns-notification'), receiveCount: 5 }));
     expect((await w.state(id)).status).toBe('SUCCEEDED');
     expect(await w.store.lockHolder('us-east-1', 'restored')).toBeUndefined();
-    expect((w.deps.metrics as { counts: Record<string, number> }).counts.NotificationFailures).toBe(1);
+    expect((w.deps.metrics as unknown as { counts: Record<string, number> }).counts.NotificationFailures).toBe(1);
   });
 
   it('a request that died before its operation was written still ends in RestoreFailed', async () => {
