@@ -43,7 +43,7 @@ function num(v: number | undefined, digits = 1): string {
   if (v !== 0 && Math.abs(v) < 0.01) return v.toExponential(2);
   return v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
 }
-const usd = (v: number) => (v === 0 ? '$0' : v < 0.01 ? `$${v.toFixed(6)}` : `$${v.toFixed(4)}`);
+const usd = (v: number) => (v === 0 ? '$0' : v < 0.01 ? `$${v.toFixed(6)}` : v < 1 ? `$${v.toFixed(4)}` : `$${v.toFixed(2)}`);
 const ratio = (a?: number, b?: number) => (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) ? '–' : b === 0 ? (a === 0 ? '1×' : 'n/a') : `${num(a / b, 2)}×`);
 
 /** Per-restore figures of one design run. */
@@ -253,7 +253,7 @@ function crossover(r: BenchResult, b30: ReturnType<typeof figures>): string {
   const faster = points.filter((p) => p.added < (b30.added?.mean ?? 0)).map((p) => p.l);
   const slower = points.filter((p) => p.added >= (b30.added?.mean ?? 0)).map((p) => p.l);
   const best = points[0];
-  return `With RDS events delivered 0–${best.l} s late the added time is ${num(best.added, 0)} s; ` +
+  return `With RDS events delivered ${best.l === 0 ? 'instantly' : `0–${best.l} s late`} the added time is ${num(best.added, 0)} s; ` +
     (faster.length ? `it beats 30-second polling with events up to 0–${Math.max(...faster)} s late` : 'it never beats 30-second polling') +
     (slower.length ? ` and loses from 0–${Math.min(...slower)} s.` : '.');
 }
