@@ -177,7 +177,16 @@ export const FUNCTION_CALLS: Record<FunctionName, PortCall[]> = {
     'notifier.publish',
   ],
   watchdog: ['state.GetItem', 'audit.PutItem', 'bus.publish'],
-  'dead-letter': ['state.GetItem', 'state.UpdateItem', 'state.DeleteItem', 'audit.PutItem', 'bus.publish'],
+  'dead-letter': [
+    'state.GetItem',
+    'state.UpdateItem',
+    'state.DeleteItem',
+    'audit.PutItem',
+    'bus.publish',
+    // a dead-lettered notification: the dead-letter handler concludes the operation itself
+    'scheduler.cancel',
+    'notifier.publish',
+  ],
   api: ['state.GetItem', 'bus.publish'],
   nightly: ['bus.publish'],
 };

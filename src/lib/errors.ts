@@ -63,6 +63,8 @@ export interface RetryPolicy {
   maxRetries: number;
   intervalSeconds: number;
   backoffRate: number;
+  /** Source of the jitter (tests pass a seeded one). */
+  random?: () => number;
 }
 
 /**
@@ -83,7 +85,10 @@ export async function withRetry<T>(
       const c = classifyError(err);
       if (!c.retryable || attempt >= policy.maxRetries) throw err;
       onRetry?.(attempt + 1, c);
-      await clock.sleep(policy.intervalSeconds * 1000 * policy.backoffRate ** attempt);
+      // "Equal jitter": half the backoff plus a random half. Without it, restores started together
+      // retry in lockstep and hit the account's RDS quota at the same instant again.
+      const backoff = policy.intervalSeconds * 1000 * policy.backoffRate ** attempt;
+      await clock.sleep(backoff / 2 + (policy.random ?? Math.random)() * (backoff / 2));
     }
   }
 }

@@ -44,6 +44,8 @@ export interface Step {
    * run on every trigger (their started event, RDS events, re-checks) and complete once.
    */
   mode: 'action' | 'wait';
+  /** Wait steps: their re-check, also used when a check cannot be made now (throttling outlasted the retries). */
+  recheck?: { check: CheckName; delaySeconds: (config: Dependencies['config']) => number };
   /** The domain events that start the step: a repeat of one after the step finished republishes its outcome. */
   triggers: EventName[];
   /** Creates the operation when the trigger is the first event of one (snapshot-check only). */
@@ -190,7 +192,19 @@ export async function runStep(step: Step, deps: Dependencies, record: SQSRecord)
     // An unknown error may be a bug or an outage of our own dependencies: let SQS retry it, and the
     // dead-letter handler fail the operation if it keeps failing. Known faults end the operation now.
     if (c.code === 'InternalError') throw e;
-    result = { kind: 'failed', code: c.code, message: c.message, retryable: c.retryable };
+    if (c.retryable && step.recheck) {
+      // Throttling outlasted the retries: a check that cannot be made now is simply made later.
+      result = { kind: 'waiting', check: step.recheck.check, delaySeconds: step.recheck.delaySeconds(deps.config), audit: { type: 'CHECK_DEFERRED', details: { code: c.code } } };
+    } else if (c.retryable) {
+      // Throttling or a transient fault outlasted the in-process retries: give the account's RDS quota
+      // time to recover and let SQS redeliver the message (after its visibility timeout; the lease has
+      // expired by then). After maxReceiveCount it is dead-lettered and the operation fails clearly.
+      await store.countRetries(operationId, retries, deps.clock.now());
+      deps.metrics.count('Redeliveries', 1, { step: step.name, code: c.code });
+      throw e;
+    } else {
+      result = { kind: 'failed', code: c.code, message: c.message, retryable: false };
+    }
   }
 
   const at = deps.clock.now();

@@ -172,26 +172,52 @@ describe('runStep: errors', () => {
     await w.run('delete-rds', completed);
     expect(w.publishedOf(id, 'TargetCleared')).toHaveLength(1);
     expect(w.sim.throttled).toBe(1);
-    expect(w.clock.now().getTime() - before).toBe(w.deps.config.RETRY_INTERVAL_SECONDS * 1000);
+    // equal jitter: between half and all of RETRY_INTERVAL_SECONDS
+    const waited = w.clock.now().getTime() - before;
+    expect(waited).toBeGreaterThanOrEqual(w.deps.config.RETRY_INTERVAL_SECONDS * 500);
+    expect(waited).toBeLessThanOrEqual(w.deps.config.RETRY_INTERVAL_SECONDS * 1000);
     expect(w.metrics.counts['Retries.delete-rds']).toBe(1);
     expect((await w.state(id)).metrics.retry_count).toBe(1);
   });
 
-  it('throttling that outlasts MAX_RETRIES ends in RestoreFailed Throttled (retryable), after the full backoff', async () => {
+  it('throttling that outlasts MAX_RETRIES in an action step hands the message back to SQS (no RestoreFailed), retries counted', async () => {
     const w = await TestWorld.create(dynamo);
     const { id } = await w.request(SAME_REGION);
     const completed = await w.advance(id, 'delete-rds');
     w.editWorld(undefined, { apiFaults: { throttleRate: 1, transientRate: 0 } });
     const before = w.clock.now().getTime();
     const describes = w.sim.calls.DescribeDBClusters;
-    await w.run('delete-rds', completed);
+    await expect(w.run('delete-rds', completed)).rejects.toMatchObject({ name: 'Throttling' });
     const { MAX_RETRIES, RETRY_INTERVAL_SECONDS: i, RETRY_BACKOFF_RATE: b } = w.deps.config;
     expect(w.sim.calls.DescribeDBClusters - describes).toBe(MAX_RETRIES + 1);
     const backoff = Array.from({ length: MAX_RETRIES }, (_, n) => i * 1000 * b ** n).reduce((x, y) => x + y, 0);
-    expect(w.clock.now().getTime() - before).toBe(backoff); // 3 + 6 + 12 s with the defaults
-    const [failed] = w.publishedOf(id, 'RestoreFailed');
-    expect(failed.detail).toMatchObject({ step: 'delete-rds', code: 'Throttled', retryable: true });
-    expect(await w.state(id)).toMatchObject({ metrics: { retry_count: MAX_RETRIES, error_count: 1 } });
+    const waited = w.clock.now().getTime() - before;
+    expect(waited).toBeGreaterThanOrEqual(backoff / 2); // 3 + 6 + 12 s with the defaults, jittered
+    expect(waited).toBeLessThanOrEqual(backoff);
+    expect(w.publishedOf(id, 'RestoreFailed')).toHaveLength(0);
+    expect(w.metrics.counts['Redeliveries.delete-rds']).toBe(1);
+    const state = await w.state(id);
+    expect(state).toMatchObject({ metrics: { retry_count: MAX_RETRIES, error_count: 0 } });
+    expect(state.steps['delete-rds'].status).toBe('RUNNING');
+
+    // once RDS answers again, the redelivered message (after the lease) completes the step
+    w.editWorld(undefined, { apiFaults: { throttleRate: 0, transientRate: 0 } });
+    w.clock.advanceBy(w.deps.config.LAMBDA_TIMEOUT_SECONDS * 1000 + 1);
+    await w.run('delete-rds', completed);
+    expect(w.publishedOf(id, 'TargetCleared')).toHaveLength(1);
+    expect((await w.state(id)).steps['delete-rds']).toMatchObject({ status: 'DONE', attempts: 2 });
+  });
+
+  it('a wait step whose check is throttled past MAX_RETRIES simply checks again later', async () => {
+    const w = await TestWorld.create(dynamo);
+    const { id } = await w.request(SAME_REGION);
+    const started = await w.advance(id, 'check-restore-status');
+    w.deps.rds = failingRds(w.sim, 'describeCluster', () => rdsFault('Throttling', 'Rate exceeded', 400));
+    await w.run('check-restore-status', started);
+    expect(w.publishedOf(id, 'RestoreFailed')).toHaveLength(0);
+    expect(w.scheduler.pending().map((p) => p.name)).toContain(`${id}-restore-1`);
+    const trail = await w.audit.trail(id);
+    expect(trail.find((e) => e.event_type === 'CHECK_DEFERRED')?.details).toMatchObject({ code: 'Throttled' });
   });
 });
 

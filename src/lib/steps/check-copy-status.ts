@@ -1,4 +1,8 @@
+import type { Config } from '../../schemas/config';
 import type { Step, StepResult } from '../step-runner';
+
+/** How often the wait is re-checked; also when a check cannot be made now. */
+const RECHECK = { check: 'copy', delaySeconds: (c: Config) => c.COPY_RECHECK_SECONDS } as const;
 
 /**
  * check-copy-status: RDS emits no event when a cluster-snapshot copy finishes, so this wait is driven by
@@ -7,6 +11,7 @@ import type { Step, StepResult } from '../step-runner';
 export const checkCopyStatus: Step = {
   name: 'check-copy-status',
   mode: 'wait',
+  recheck: RECHECK,
   triggers: ['CopyStarted'],
 
   async run(ctx): Promise<StepResult> {
@@ -31,8 +36,8 @@ export const checkCopyStatus: Step = {
     }
     return {
       kind: 'waiting',
-      check: 'copy',
-      delaySeconds: deps.config.COPY_RECHECK_SECONDS,
+      check: RECHECK.check,
+      delaySeconds: RECHECK.delaySeconds(deps.config),
       audit: { type: 'COPY_PENDING', details: { status: snapshot.status, percent_progress: snapshot.percentProgress ?? null } },
     };
   },

@@ -1,6 +1,10 @@
+import type { Config } from '../../schemas/config';
 import { deletionVerdict } from '../safety';
 import type { Step, StepResult } from '../step-runner';
 import { startDeletion } from './delete-rds';
+
+/** How often the wait is re-checked; also when a check cannot be made now. */
+const RECHECK = { check: 'delete', delaySeconds: (c: Config) => c.SAFETY_RECHECK_SECONDS } as const;
 
 /**
  * check-delete-status: woken by RDS "instance deleted" / "cluster deleted" events and by safety-net
@@ -10,6 +14,7 @@ import { startDeletion } from './delete-rds';
 export const checkDeleteStatus: Step = {
   name: 'check-delete-status',
   mode: 'wait',
+  recheck: RECHECK,
   triggers: ['ClusterDeletionStarted'],
 
   async run(ctx): Promise<StepResult> {
@@ -34,8 +39,8 @@ export const checkDeleteStatus: Step = {
     }
     return {
       kind: 'waiting',
-      check: 'delete',
-      delaySeconds: deps.config.SAFETY_RECHECK_SECONDS,
+      check: RECHECK.check,
+      delaySeconds: RECHECK.delaySeconds(deps.config),
       audit: { type: 'DELETE_PENDING', details: { cluster_status: cluster.status, instances_left: cluster.members.length } },
     };
   },

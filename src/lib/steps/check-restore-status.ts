@@ -1,4 +1,8 @@
+import type { Config } from '../../schemas/config';
 import type { Step, StepResult } from '../step-runner';
+
+/** How often the wait is re-checked; also when a check cannot be made now. */
+const RECHECK = { check: 'restore', delaySeconds: (c: Config) => c.SAFETY_RECHECK_SECONDS } as const;
 
 /** Cluster and instance states a restore does not come back from. */
 export const FAILED_STATES = ['failed', 'inaccessible-encryption-credentials', 'inaccessible-encryption-credentials-recoverable', 'incompatible-parameters', 'incompatible-restore', 'storage-full'];
@@ -11,6 +15,7 @@ export const FAILED_STATES = ['failed', 'inaccessible-encryption-credentials', '
 export const checkRestoreStatus: Step = {
   name: 'check-restore-status',
   mode: 'wait',
+  recheck: RECHECK,
   triggers: ['ClusterRestoreStarted'],
 
   async run(ctx): Promise<StepResult> {
@@ -49,8 +54,8 @@ export const checkRestoreStatus: Step = {
     }
     return {
       kind: 'waiting',
-      check: 'restore',
-      delaySeconds: deps.config.SAFETY_RECHECK_SECONDS,
+      check: RECHECK.check,
+      delaySeconds: RECHECK.delaySeconds(deps.config),
       audit: { type: 'RESTORE_PENDING', details: { cluster_status: cluster.status, instance_status: instance.status } },
     };
   },
