@@ -1,3 +1,4 @@
+import { redactSecrets } from './redact';
 import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AuditEvent } from '../schemas/audit-event';
 import type { AnyStepName } from '../schemas/steps';
@@ -27,17 +28,6 @@ const STEP_RANK: Record<AnyStepName, number> = Object.fromEntries(
   [...PIPELINE_ORDER, 'watchdog', 'dead-letter'].map((step, i) => [step, i]),
 ) as Record<AnyStepName, number>;
 
-/** Keys whose values never reach the audit trail. */
-const SECRET_KEY = /password|secret_value|token/i;
-
-function redact(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(redact);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_KEY.test(k) ? '***' : redact(v)]));
-  }
-  return value;
-}
-
 /** The audit trail (seed's audit table): every step transition and error, kept AUDIT_TTL_DAYS. */
 export class AuditLog {
   constructor(private readonly options: AuditLogOptions) {}
@@ -58,7 +48,7 @@ export class AuditLog {
       step: e.step,
       event_type: e.type,
       status: e.status,
-      details: redact(e.details ?? {}) as Record<string, unknown>,
+      details: redactSecrets(e.details ?? {}) as Record<string, unknown>,
       error: e.error ?? null,
       expires_at: Math.floor(e.at.getTime() / 1000) + this.options.ttlDays * 86400,
     };

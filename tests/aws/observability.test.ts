@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createLogger, createMetrics, isSensitiveKey } from '../../src/lib/aws/observability';
+import { createLogger, createMetrics } from '../../src/lib/aws/observability';
+import { isSensitiveKey } from '../../src/lib/redact';
 
 const PASSWORD = 'Sup3r-S3cret-Pa55word';
 

@@ -1,3 +1,4 @@
+import { isSensitiveKey, REDACTED } from '../redact';
 import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { Metrics as PowertoolsMetrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Logger, Metrics } from '../ports';
@@ -14,16 +15,6 @@ export interface PipelineLogger extends Logger {
 export interface PipelineMetrics extends Metrics {
   /** Writes the buffered metrics as CloudWatch EMF lines; call once at the end of an invocation. */
   flush(): void;
-}
-
-export const REDACTED = '***';
-const SENSITIVE_KEY = /password|secret|token/i;
-/** Keys that name or point at a secret (masterSecretName, secretArn) identify it without revealing it. */
-const IDENTIFYING_KEY = /(name|arn)$/i;
-
-/** True when a value logged under `key` must be replaced by "***". */
-export function isSensitiveKey(key: string): boolean {
-  return SENSITIVE_KEY.test(key) && !IDENTIFYING_KEY.test(key);
 }
 
 /**

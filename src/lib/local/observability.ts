@@ -1,18 +1,9 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Clock, Logger, Metrics } from '../ports';
+import { redactSecrets } from '../redact';
 
 const LEVELS = { DEBUG: 10, INFO: 20, WARN: 30, ERROR: 40, SILENT: 100 } as const;
-const SECRET_KEY = /password|secret_value|token/i;
-
-function redact(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(redact);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_KEY.test(k) ? '***' : redact(v)]));
-  }
-  return value;
-}
-
 /**
  * The local runtime's logger: JSON lines (like Powertools on Lambda) appended to the data folder's
  * pipeline.log, stamped with virtual time. Hand-written because on a laptop stdout belongs to the
@@ -26,7 +17,7 @@ export class FileLogger implements Logger {
   }
   private write(level: Exclude<keyof typeof LEVELS, 'SILENT'>, message: string, extra?: Record<string, unknown>) {
     if (!this.options.file || LEVELS[level] < this.threshold) return;
-    const line = { level, message, timestamp: this.options.clock.now().toISOString(), ...(redact(extra ?? {}) as object) };
+    const line = { level, message, timestamp: this.options.clock.now().toISOString(), ...(redactSecrets(extra ?? {}) as object) };
     appendFileSync(this.options.file, `${JSON.stringify(line)}\n`);
   }
   debug(m: string, e?: Record<string, unknown>) { this.write('DEBUG', m, e); }
