@@ -55,6 +55,33 @@ export interface InstanceInfo {
   tags: Record<string, string>;
 }
 
+export interface CopySnapshotInput {
+  sourceRegion: string;
+  targetRegion: string;
+  sourceSnapshotArn: string;
+  targetSnapshotId: string;
+  kmsKeyId?: string;
+  tags: Record<string, string>;
+}
+
+export interface RestoreClusterInput {
+  clusterId: string;
+  snapshotId: string;
+  engine: string;
+  subnetGroup?: string;
+  securityGroupIds: string[];
+  kmsKeyId?: string;
+  tags: Record<string, string>;
+}
+
+export interface CreateInstanceInput {
+  instanceId: string;
+  clusterId: string;
+  instanceClass: string;
+  engine: string;
+  tags: Record<string, string>;
+}
+
 /**
  * The RDS control plane. Errors are thrown with the AWS fault name as `name`
  * (DBClusterSnapshotNotFoundFault, DBClusterAlreadyExistsFault, InvalidDBClusterStateFault,
@@ -64,34 +91,13 @@ export interface Rds {
   describeClusterSnapshot(region: string, snapshotId: string): Promise<SnapshotInfo | undefined>;
   /** Automated cluster snapshots of a cluster, newest first. */
   listAutomatedSnapshots(region: string, clusterId: string): Promise<SnapshotInfo[]>;
-  copyClusterSnapshot(input: {
-    sourceRegion: string;
-    targetRegion: string;
-    sourceSnapshotArn: string;
-    targetSnapshotId: string;
-    kmsKeyId?: string;
-    tags: Record<string, string>;
-  }): Promise<SnapshotInfo>;
+  copyClusterSnapshot(input: CopySnapshotInput): Promise<SnapshotInfo>;
   deleteClusterSnapshot(region: string, snapshotId: string): Promise<void>;
   describeCluster(region: string, clusterId: string): Promise<ClusterInfo | undefined>;
   deleteCluster(region: string, input: { clusterId: string; finalSnapshotId?: string }): Promise<void>;
-  restoreClusterFromSnapshot(
-    region: string,
-    input: {
-      clusterId: string;
-      snapshotId: string;
-      engine: string;
-      subnetGroup?: string;
-      securityGroupIds: string[];
-      kmsKeyId?: string;
-      tags: Record<string, string>;
-    },
-  ): Promise<ClusterInfo>;
+  restoreClusterFromSnapshot(region: string, input: RestoreClusterInput): Promise<ClusterInfo>;
   describeInstance(region: string, instanceId: string): Promise<InstanceInfo | undefined>;
-  createInstance(
-    region: string,
-    input: { instanceId: string; clusterId: string; instanceClass: string; engine: string; tags: Record<string, string> },
-  ): Promise<InstanceInfo>;
+  createInstance(region: string, input: CreateInstanceInput): Promise<InstanceInfo>;
   deleteInstance(region: string, instanceId: string): Promise<void>;
   modifyClusterMasterPassword(region: string, clusterId: string, password: string): Promise<void>;
 }

@@ -16,7 +16,7 @@ import {
   type DBInstance,
 } from '@aws-sdk/client-rds';
 import { isFault } from '../errors';
-import type { ClusterInfo, InstanceInfo, Rds, SnapshotInfo } from '../ports';
+import type { ClusterInfo, CopySnapshotInput, CreateInstanceInput, InstanceInfo, Rds, RestoreClusterInput, SnapshotInfo } from '../ports';
 import { fromTagList, sdkClientOptions, toTagList } from './client-options';
 
 export interface AwsRdsOptions {
@@ -82,14 +82,7 @@ export class AwsRds implements Rds {
    * region. So the source must be given as an ARN, which the port requires; tests/aws/rds.test.ts
    * checks the generated URL on the wire. `sourceRegion` is still cross-checked against the ARN.
    */
-  async copyClusterSnapshot(input: {
-    sourceRegion: string;
-    targetRegion: string;
-    sourceSnapshotArn: string;
-    targetSnapshotId: string;
-    kmsKeyId?: string;
-    tags: Record<string, string>;
-  }): Promise<SnapshotInfo> {
+  async copyClusterSnapshot(input: CopySnapshotInput): Promise<SnapshotInfo> {
     const arnRegion = input.sourceSnapshotArn.split(':')[3];
     if (!input.sourceSnapshotArn.startsWith('arn:') || arnRegion !== input.sourceRegion) {
       throw new Error(
@@ -133,18 +126,7 @@ export class AwsRds implements Rds {
     );
   }
 
-  async restoreClusterFromSnapshot(
-    region: string,
-    input: {
-      clusterId: string;
-      snapshotId: string;
-      engine: string;
-      subnetGroup?: string;
-      securityGroupIds: string[];
-      kmsKeyId?: string;
-      tags: Record<string, string>;
-    },
-  ): Promise<ClusterInfo> {
+  async restoreClusterFromSnapshot(region: string, input: RestoreClusterInput): Promise<ClusterInfo> {
     const out = await this.client(region).send(
       new RestoreDBClusterFromSnapshotCommand({
         DBClusterIdentifier: input.clusterId,
@@ -172,10 +154,7 @@ export class AwsRds implements Rds {
     }
   }
 
-  async createInstance(
-    region: string,
-    input: { instanceId: string; clusterId: string; instanceClass: string; engine: string; tags: Record<string, string> },
-  ): Promise<InstanceInfo> {
+  async createInstance(region: string, input: CreateInstanceInput): Promise<InstanceInfo> {
     const out = await this.client(region).send(
       new CreateDBInstanceCommand({
         DBInstanceIdentifier: input.instanceId,

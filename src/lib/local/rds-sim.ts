@@ -24,7 +24,7 @@ import {
 } from '@aws-sdk/client-rds';
 import { RDS_DETAIL_TYPES, RDS_EVENT_IDS, RDS_SOURCE, type RdsEventDetail } from '../../events/rds';
 import { clusterIdentifier, snapshotIdentifier } from '../../schemas/identifiers';
-import type { ClusterInfo, Clock, InstanceInfo, Rds, SnapshotInfo } from '../ports';
+import type { ClusterInfo, Clock, CopySnapshotInput, CreateInstanceInput, InstanceInfo, Rds, RestoreClusterInput, SnapshotInfo } from '../ports';
 import { buildWorld, type ClusterRecord, type InstanceRecord, type RegionWorld, type Scenario, type SnapshotRecord, type World } from './scenario';
 
 /** Calls `fn` when the virtual clock reaches `atMs` (VirtualClock.setTimer; pass it bound). `label` is for diagnostics. */
@@ -254,14 +254,7 @@ export class SimulatedRds implements Rds {
       .map((s) => this.snapshotInfo(region, s));
   }
 
-  async copyClusterSnapshot(input: {
-    sourceRegion: string;
-    targetRegion: string;
-    sourceSnapshotArn: string;
-    targetSnapshotId: string;
-    kmsKeyId?: string;
-    tags: Record<string, string>;
-  }): Promise<SnapshotInfo> {
+  async copyClusterSnapshot(input: CopySnapshotInput): Promise<SnapshotInfo> {
     this.api('CopyDBClusterSnapshot');
     const crossRegion = input.sourceRegion !== input.targetRegion;
     const ref = input.sourceSnapshotArn;
@@ -381,18 +374,7 @@ export class SimulatedRds implements Rds {
     this.arm(region, 'cluster', c.clusterId, c.completesAtMs);
   }
 
-  async restoreClusterFromSnapshot(
-    region: string,
-    input: {
-      clusterId: string;
-      snapshotId: string;
-      engine: string;
-      subnetGroup?: string;
-      securityGroupIds: string[];
-      kmsKeyId?: string;
-      tags: Record<string, string>;
-    },
-  ): Promise<ClusterInfo> {
+  async restoreClusterFromSnapshot(region: string, input: RestoreClusterInput): Promise<ClusterInfo> {
     this.api('RestoreDBClusterFromSnapshot');
     if (!clusterIdentifier.safeParse(input.clusterId).success) {
       throw rdsFault('InvalidParameterValue', `DBClusterIdentifier ${JSON.stringify(input.clusterId)} is not a valid identifier.`);
@@ -452,10 +434,7 @@ export class SimulatedRds implements Rds {
     return rec && this.instanceInfo(region, rec);
   }
 
-  async createInstance(
-    region: string,
-    input: { instanceId: string; clusterId: string; instanceClass: string; engine: string; tags: Record<string, string> },
-  ): Promise<InstanceInfo> {
+  async createInstance(region: string, input: CreateInstanceInput): Promise<InstanceInfo> {
     this.api('CreateDBInstance');
     if (!clusterIdentifier.safeParse(input.instanceId).success) {
       throw rdsFault('InvalidParameterValue', `DBInstanceIdentifier ${JSON.stringify(input.instanceId)} is not a valid identifier.`);
