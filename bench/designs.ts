@@ -198,7 +198,7 @@ export async function choreographySequential(o: SequentialOptions): Promise<Desi
     }
     const cpuUsed = process.cpuUsage(cpu);
     const wallMs = performance.now() - wall;
-    // Let every armed deadline schedule fire (the watchdog's no-op invocations are part of the cost).
+    // Let anything still armed fire (re-checks already due; deadlines are cancelled when an operation ends).
     await pipeline.runtime.runUntilIdle({ maxVirtualMs: 24 * 3600_000 });
     return {
       design: 'choreography',
