@@ -1,13 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, ScanCommand, UpdateCommand, DeleteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DomainEvent, ErrorCode } from '../events/catalogue';
-import {
-  deriveMetrics,
-  isTerminal,
-  type OperationState,
-  type OperationStatus,
-  type StepRecord,
-} from '../schemas/operation-state';
+import { deriveMetrics, isTerminal, type OperationState, type OperationStatus, type StepRecord } from '../schemas/operation-state';
 import type { AnyStepName, StepName } from '../schemas/steps';
 
 /**
@@ -96,6 +90,20 @@ export class StateStore {
     this.ttlDays = options.ttlDays;
   }
 
+  /**
+   * Sends one conditional write: true when it was applied, false when its condition did not hold
+   * (someone else got there first, or the operation ended). Any other error is thrown.
+   */
+  private async conditional(send: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await send();
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+
   expiresAt(now: Date): number {
     return Math.floor(now.getTime() / 1000) + this.ttlDays * 86400;
   }
@@ -107,15 +115,9 @@ export class StateStore {
 
   /** Creates the operation item; false when it already exists (a repeat of the request). */
   async create(state: OperationState): Promise<boolean> {
-    try {
-      await this.dynamo.send(
-        new PutCommand(withNames({ TableName: this.table, Item: state, ConditionExpression: 'attribute_not_exists(operation_id)' })),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionFailure(e)) return false;
-      throw e;
-    }
+    return this.conditional(() =>
+      this.dynamo.send(new PutCommand({ TableName: this.table, Item: state, ConditionExpression: 'attribute_not_exists(operation_id)' })),
+    );
   }
 
   /** What a step should do with the operation now: nothing (terminal/done), wait (busy), or work (open). */
@@ -145,29 +147,34 @@ export class StateStore {
       token,
       lease_until: new Date(now.getTime() + leaseMs).toISOString(),
     };
-    try {
-      await this.dynamo.send(
-        new UpdateCommand(withNames({
-          TableName: this.table,
-          Key: { operation_id: state.operation_id },
-          UpdateExpression: 'SET #steps.#step = :record, #updated = :now',
-          ConditionExpression: `attribute_exists(operation_id) AND ${TERMINAL_CONDITION} AND ${
-            previous?.token ? '#steps.#step.#token = :previousToken' : 'attribute_not_exists(#steps.#step)'
-          }`,
-          ExpressionAttributeValues: {
-            ':record': record,
-            ':now': now.toISOString(),
-            ...TERMINAL_VALUES,
-            ...(previous?.token ? { ':previousToken': previous.token } : {}),
-          },
-        }, { '#step': step })),
-      );
-      state.steps[step] = record;
-      return token;
-    } catch (e) {
-      if (isConditionFailure(e)) return undefined;
-      throw e;
-    }
+    if (
+      !(await this.conditional(() =>
+        this.dynamo.send(
+          new UpdateCommand(
+            withNames(
+              {
+                TableName: this.table,
+                Key: { operation_id: state.operation_id },
+                UpdateExpression: 'SET #steps.#step = :record, #updated = :now',
+                ConditionExpression: `attribute_exists(operation_id) AND ${TERMINAL_CONDITION} AND ${
+                  previous?.token ? '#steps.#step.#token = :previousToken' : 'attribute_not_exists(#steps.#step)'
+                }`,
+                ExpressionAttributeValues: {
+                  ':record': record,
+                  ':now': now.toISOString(),
+                  ...TERMINAL_VALUES,
+                  ...(previous?.token ? { ':previousToken': previous.token } : {}),
+                },
+              },
+              { '#step': step },
+            ),
+          ),
+        ),
+      ))
+    )
+      return undefined;
+    state.steps[step] = record;
+    return token;
   }
 
   /**
@@ -223,22 +230,27 @@ export class StateStore {
       condition += ' AND #steps.#step.#token = :token';
       values[':token'] = input.token;
     }
-    try {
-      await this.dynamo.send(
-        new UpdateCommand(withNames({
-          TableName: this.table,
-          Key: { operation_id: state.operation_id },
-          UpdateExpression: `SET ${sets.join(', ')}`,
-          ConditionExpression: condition,
-          ExpressionAttributeValues: values,
-        }, names)),
-      );
-      state.steps[step] = record;
-      return true;
-    } catch (e) {
-      if (isConditionFailure(e)) return false;
-      throw e;
-    }
+    if (
+      !(await this.conditional(() =>
+        this.dynamo.send(
+          new UpdateCommand(
+            withNames(
+              {
+                TableName: this.table,
+                Key: { operation_id: state.operation_id },
+                UpdateExpression: `SET ${sets.join(', ')}`,
+                ConditionExpression: condition,
+                ExpressionAttributeValues: values,
+              },
+              names,
+            ),
+          ),
+        ),
+      ))
+    )
+      return false;
+    state.steps[step] = record;
+    return true;
   }
 
   /** Records a step's failure (the operation becomes FAILED when sns-notification finishes it). */
@@ -256,33 +268,38 @@ export class StateStore {
       error: { code: input.code, message: input.message },
       outcome: { type: input.outcome.type, detail: input.outcome.detail as Record<string, unknown> },
     };
-    try {
-      await this.dynamo.send(
-        new UpdateCommand(withNames({
-          TableName: this.table,
-          Key: { operation_id: state.operation_id },
-          UpdateExpression:
-            'SET #steps.#step = :record, #updated = :now, #metrics.#errors = #metrics.#errors + :one, #metrics.#retries = #metrics.#retries + :retries',
-          ConditionExpression: `${TERMINAL_CONDITION} AND (attribute_not_exists(#steps.#step) OR #steps.#step.#status = :running)${
-            input.token ? ' AND #steps.#step.#token = :token' : ''
-          }`,
-          ExpressionAttributeValues: {
-            ':record': record,
-            ':now': input.now.toISOString(),
-            ':one': 1,
-            ':running': 'RUNNING',
-            ':retries': input.retries ?? 0,
-            ...TERMINAL_VALUES,
-            ...(input.token ? { ':token': input.token } : {}),
-          },
-        }, { '#step': step })),
-      );
-      state.steps[step] = record;
-      return true;
-    } catch (e) {
-      if (isConditionFailure(e)) return false;
-      throw e;
-    }
+    if (
+      !(await this.conditional(() =>
+        this.dynamo.send(
+          new UpdateCommand(
+            withNames(
+              {
+                TableName: this.table,
+                Key: { operation_id: state.operation_id },
+                UpdateExpression:
+                  'SET #steps.#step = :record, #updated = :now, #metrics.#errors = #metrics.#errors + :one, #metrics.#retries = #metrics.#retries + :retries',
+                ConditionExpression: `${TERMINAL_CONDITION} AND (attribute_not_exists(#steps.#step) OR #steps.#step.#status = :running)${
+                  input.token ? ' AND #steps.#step.#token = :token' : ''
+                }`,
+                ExpressionAttributeValues: {
+                  ':record': record,
+                  ':now': input.now.toISOString(),
+                  ':one': 1,
+                  ':running': 'RUNNING',
+                  ':retries': input.retries ?? 0,
+                  ...TERMINAL_VALUES,
+                  ...(input.token ? { ':token': input.token } : {}),
+                },
+              },
+              { '#step': step },
+            ),
+          ),
+        ),
+      ))
+    )
+      return false;
+    state.steps[step] = record;
+    return true;
   }
 
   /**
@@ -291,19 +308,19 @@ export class StateStore {
    */
   async countRetries(operationId: string, retries: number, now: Date): Promise<void> {
     if (retries <= 0) return;
-    await this.dynamo
-      .send(
-        new UpdateCommand(withNames({
-          TableName: this.table,
-          Key: { operation_id: operationId },
-          UpdateExpression: 'SET #metrics.#retries = #metrics.#retries + :retries, #updated = :now',
-          ConditionExpression: `attribute_exists(operation_id) AND ${TERMINAL_CONDITION}`,
-          ExpressionAttributeValues: { ':retries': retries, ':now': now.toISOString(), ...TERMINAL_VALUES },
-        })),
-      )
-      .catch((e) => {
-        if (!isConditionFailure(e)) throw e;
-      });
+    await this.conditional(() =>
+      this.dynamo.send(
+        new UpdateCommand(
+          withNames({
+            TableName: this.table,
+            Key: { operation_id: operationId },
+            UpdateExpression: 'SET #metrics.#retries = #metrics.#retries + :retries, #updated = :now',
+            ConditionExpression: `attribute_exists(operation_id) AND ${TERMINAL_CONDITION}`,
+            ExpressionAttributeValues: { ':retries': retries, ':now': now.toISOString(), ...TERMINAL_VALUES },
+          }),
+        ),
+      ),
+    );
   }
 
   /**
@@ -320,28 +337,33 @@ export class StateStore {
     const end = outcome.now.toISOString();
     const metrics = deriveMetrics(current, end);
     if (outcome.error && !current.steps[outcome.error.step]) metrics.error_count += 1;
-    try {
-      await this.dynamo.send(
-        new UpdateCommand(withNames({
-          TableName: this.table,
-          Key: { operation_id: operationId },
-          UpdateExpression: 'SET #status = :final, #error = :error, #next = :none, #updated = :now, #metrics = :metrics',
-          ConditionExpression: TERMINAL_CONDITION,
-          ExpressionAttributeValues: {
-            ':final': outcome.status,
-            ':error': outcome.error,
-            ':none': 'NONE',
-            ':now': end,
-            ':metrics': metrics,
-            ...TERMINAL_VALUES,
-          },
-        })),
-      );
-      return { transitioned: true, state: { ...current, status: outcome.status, error: outcome.error, next_step: 'NONE', last_updated_time: end, metrics } };
-    } catch (e) {
-      if (isConditionFailure(e)) return { transitioned: false, state: await this.get(operationId) };
-      throw e;
-    }
+    if (
+      !(await this.conditional(() =>
+        this.dynamo.send(
+          new UpdateCommand(
+            withNames({
+              TableName: this.table,
+              Key: { operation_id: operationId },
+              UpdateExpression: 'SET #status = :final, #error = :error, #next = :none, #updated = :now, #metrics = :metrics',
+              ConditionExpression: TERMINAL_CONDITION,
+              ExpressionAttributeValues: {
+                ':final': outcome.status,
+                ':error': outcome.error,
+                ':none': 'NONE',
+                ':now': end,
+                ':metrics': metrics,
+                ...TERMINAL_VALUES,
+              },
+            }),
+          ),
+        ),
+      ))
+    )
+      return { transitioned: false, state: await this.get(operationId) };
+    return {
+      transitioned: true,
+      state: { ...current, status: outcome.status, error: outcome.error, next_step: 'NONE', last_updated_time: end, metrics },
+    };
   }
 
   /**
@@ -357,26 +379,34 @@ export class StateStore {
       token,
       lease_until: new Date(now.getTime() + leaseMs).toISOString(),
     };
-    try {
-      await this.dynamo.send(
-        new UpdateCommand(withNames({
-          TableName: this.table,
-          Key: { operation_id: operationId },
-          UpdateExpression: 'SET #steps.#step = :record',
-          ConditionExpression:
-            'attribute_exists(operation_id) AND attribute_not_exists(#notification) AND (attribute_not_exists(#steps.#step) OR #steps.#step.#lease < :now)',
-          ExpressionAttributeValues: { ':record': record, ':now': now.toISOString() },
-        }, { '#step': 'sns-notification' })),
-      );
-      return token;
-    } catch (e) {
-      if (isConditionFailure(e)) return undefined;
-      throw e;
-    }
+    if (
+      !(await this.conditional(() =>
+        this.dynamo.send(
+          new UpdateCommand(
+            withNames(
+              {
+                TableName: this.table,
+                Key: { operation_id: operationId },
+                UpdateExpression: 'SET #steps.#step = :record',
+                ConditionExpression:
+                  'attribute_exists(operation_id) AND attribute_not_exists(#notification) AND (attribute_not_exists(#steps.#step) OR #steps.#step.#lease < :now)',
+                ExpressionAttributeValues: { ':record': record, ':now': now.toISOString() },
+              },
+              { '#step': 'sns-notification' },
+            ),
+          ),
+        ),
+      ))
+    )
+      return undefined;
+    return token;
   }
 
   /** Records the sent notification; from then on every repeat of a terminal event is a no-op. */
-  async recordNotification(operationId: string, input: { token: string; messageId: string; startedAt: Date; now: Date; outcome: string }): Promise<void> {
+  async recordNotification(
+    operationId: string,
+    input: { token: string; messageId: string; startedAt: Date; now: Date; outcome: string },
+  ): Promise<void> {
     const record: StepRecord = {
       status: 'DONE',
       started_at: input.startedAt.toISOString(),
@@ -384,23 +414,26 @@ export class StateStore {
       duration_seconds: Math.round((input.now.getTime() - input.startedAt.getTime()) / 100) / 10,
       attempts: 1,
     };
-    await this.dynamo
-      .send(
-        new UpdateCommand(withNames({
-          TableName: this.table,
-          Key: { operation_id: operationId },
-          UpdateExpression: 'SET #notification = :n, #steps.#step = :record',
-          ConditionExpression: 'attribute_not_exists(#notification) AND #steps.#step.#token = :token',
-          ExpressionAttributeValues: {
-            ':n': { message_id: input.messageId, sent_at: input.now.toISOString(), outcome: input.outcome },
-            ':record': record,
-            ':token': input.token,
-          },
-        }, { '#step': 'sns-notification' })),
-      )
-      .catch((e) => {
-        if (!isConditionFailure(e)) throw e;
-      });
+    await this.conditional(() =>
+      this.dynamo.send(
+        new UpdateCommand(
+          withNames(
+            {
+              TableName: this.table,
+              Key: { operation_id: operationId },
+              UpdateExpression: 'SET #notification = :n, #steps.#step = :record',
+              ConditionExpression: 'attribute_not_exists(#notification) AND #steps.#step.#token = :token',
+              ExpressionAttributeValues: {
+                ':n': { message_id: input.messageId, sent_at: input.now.toISOString(), outcome: input.outcome },
+                ':record': record,
+                ':token': input.token,
+              },
+            },
+            { '#step': 'sns-notification' },
+          ),
+        ),
+      ),
+    );
   }
 
   // --- one active operation per target cluster -------------------------------------------------
@@ -420,7 +453,12 @@ export class StateStore {
    * Takes the target cluster for an operation. A lock left by an operation that has ended (its release
    * was lost) is taken over; a lock held by a live operation is refused with the holder's id.
    */
-  async acquireLock(region: string, clusterId: string, operationId: string, now: Date): Promise<{ acquired: true } | { acquired: false; holder: string }> {
+  async acquireLock(
+    region: string,
+    clusterId: string,
+    operationId: string,
+    now: Date,
+  ): Promise<{ acquired: true } | { acquired: false; holder: string }> {
     const key = this.lockKey(region, clusterId);
     for (let attempt = 0; attempt < 3; attempt++) {
       const holder = await this.lockHolder(region, clusterId);
@@ -428,18 +466,21 @@ export class StateStore {
         const other = await this.get(holder);
         if (other && !isTerminal(other.status)) return { acquired: false, holder };
       }
-      try {
-        await this.dynamo.send(
-          new PutCommand(withNames({
-            TableName: this.table,
-            Item: { operation_id: key, holder: operationId, acquired_at: now.toISOString(), expires_at: this.expiresAt(now) },
-            ConditionExpression: holder ? 'holder = :previous' : 'attribute_not_exists(operation_id)',
-            ExpressionAttributeValues: holder ? { ':previous': holder } : undefined,
-          })),
-        );
+      if (
+        await this.conditional(() =>
+          this.dynamo.send(
+            new PutCommand(
+              withNames({
+                TableName: this.table,
+                Item: { operation_id: key, holder: operationId, acquired_at: now.toISOString(), expires_at: this.expiresAt(now) },
+                ConditionExpression: holder ? 'holder = :previous' : 'attribute_not_exists(operation_id)',
+                ExpressionAttributeValues: holder ? { ':previous': holder } : undefined,
+              }),
+            ),
+          ),
+        )
+      ) {
         return { acquired: true };
-      } catch (e) {
-        if (!isConditionFailure(e)) throw e;
       }
     }
     const holder = await this.lockHolder(region, clusterId);
@@ -448,18 +489,18 @@ export class StateStore {
 
   /** Releases the lock if this operation holds it (never someone else's). */
   async releaseLock(region: string, clusterId: string, operationId: string): Promise<void> {
-    await this.dynamo
-      .send(
-        new DeleteCommand(withNames({
-          TableName: this.table,
-          Key: { operation_id: this.lockKey(region, clusterId) },
-          ConditionExpression: '#holder = :me',
-          ExpressionAttributeValues: { ':me': operationId },
-        })),
-      )
-      .catch((e) => {
-        if (!isConditionFailure(e)) throw e;
-      });
+    await this.conditional(() =>
+      this.dynamo.send(
+        new DeleteCommand(
+          withNames({
+            TableName: this.table,
+            Key: { operation_id: this.lockKey(region, clusterId) },
+            ConditionExpression: '#holder = :me',
+            ExpressionAttributeValues: { ':me': operationId },
+          }),
+        ),
+      ),
+    );
   }
 
   // --- RDS resource → operation -------------------------------------------------------------------
@@ -487,12 +528,14 @@ export class StateStore {
     let start: Record<string, unknown> | undefined;
     do {
       const out = await this.dynamo.send(
-        new ScanCommand(withNames({
-          TableName: this.table,
-          ExclusiveStartKey: start,
-          FilterExpression: 'begins_with(operation_id, :p)',
-          ExpressionAttributeValues: { ':p': 'restore-' },
-        })),
+        new ScanCommand(
+          withNames({
+            TableName: this.table,
+            ExclusiveStartKey: start,
+            FilterExpression: 'begins_with(operation_id, :p)',
+            ExpressionAttributeValues: { ':p': 'restore-' },
+          }),
+        ),
       );
       items.push(...((out.Items ?? []) as OperationState[]));
       start = out.LastEvaluatedKey;
