@@ -2,29 +2,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../cli/run-cli';
 
 /** Bad flags: exit code 2 and a message naming the flag or the request field; nothing started. */
-process.env.AURORA_RESTORE_NO_MAIN = '1';
-let main: (argv: string[]) => Promise<number>;
-beforeAll(async () => {
-  ({ main } = await import('../../src/cli/main'));
-});
-
-async function run(argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((stdout += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((stderr += String(s)), true));
-  try {
-    process.exitCode = undefined;
-    return { code: await main(argv), stdout, stderr };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-    process.exitCode = undefined;
-  }
-}
+const run = runCli;
 
 const GOOD = ['--source-cluster', 'aurora-prod', '--source-region', 'us-east-1', '--target-region', 'us-west-2', '--target-cluster', 'aurora-staging'];
 
