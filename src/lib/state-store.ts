@@ -185,7 +185,16 @@ export class StateStore {
   async complete(
     state: OperationState,
     step: StepName,
-    input: { token?: string; now: Date; outcome: DomainEvent; status: OperationStatus; nextStep: string; patch?: Patch; retries?: number },
+    input: {
+      token?: string;
+      now: Date;
+      outcome: DomainEvent;
+      audit?: StepRecord['audit'];
+      status: OperationStatus;
+      nextStep: string;
+      patch?: Patch;
+      retries?: number;
+    },
   ): Promise<boolean> {
     const previous = state.steps[step];
     const started = previous?.started_at ?? input.now.toISOString();
@@ -196,6 +205,7 @@ export class StateStore {
       duration_seconds: Math.round((input.now.getTime() - Date.parse(started)) / 100) / 10,
       attempts: previous?.attempts ?? 1,
       outcome: { type: input.outcome.type, detail: input.outcome.detail as Record<string, unknown> },
+      audit: input.audit,
     };
     const names: Record<string, string> = { '#step': step };
     const values: Record<string, unknown> = {

@@ -128,13 +128,14 @@ export async function runStep(step: Step, deps: Dependencies, record: SQSRecord)
       // A repeat (duplicate, replay, or our own retry after a crash between record and publish).
       const outcome = view.record.outcome;
       if (primary && outcome) {
+        // The same audit line as the first time (same key): written again in case that write was lost.
         await audit.record({
           operationId,
           at: new Date(view.record.finished_at ?? now.toISOString()),
           step: step.name,
-          type: view.kind === 'done' ? 'STEP_COMPLETED' : 'STEP_FAILED',
+          type: view.record.audit?.type ?? (view.kind === 'done' ? 'STEP_COMPLETED' : 'STEP_FAILED'),
           status: view.kind === 'done' ? 'SUCCESS' : 'FAILURE',
-          details: { event: outcome.type },
+          details: view.record.audit?.details,
           error: view.record.error ?? null,
         });
         await deps.bus.publish([outcome as DomainEvent]);
@@ -214,6 +215,7 @@ export async function runStep(step: Step, deps: Dependencies, record: SQSRecord)
         token,
         now: at,
         outcome: result.event,
+        audit: result.audit,
         status: result.status,
         nextStep: result.next === 'NONE' ? 'NONE' : result.next.toUpperCase().replaceAll('-', '_'),
         patch: result.patch,

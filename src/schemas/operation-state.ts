@@ -36,6 +36,8 @@ export const stepRecord = z.object({
   lease_until: z.string().optional(),
   /** The event the step published, republished verbatim on a repeat. */
   outcome: z.object({ type: z.string(), detail: z.record(z.string(), z.unknown()) }).optional(),
+  /** The audit line the completion wrote, rewritten identically on a repeat (in case the first write was lost). */
+  audit: z.object({ type: z.string(), details: z.record(z.string(), z.unknown()).optional() }).optional(),
   error: z.object({ code: errorCode, message: z.string() }).optional(),
 });
 export type StepRecord = z.infer<typeof stepRecord>;

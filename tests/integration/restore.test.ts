@@ -178,6 +178,10 @@ describe('duplicates, reordering and lost events', () => {
     }
     expect(notes).toHaveLength(1);
     expect(trail.filter((e) => e.event_type === 'OPERATION_SUCCEEDED')).toHaveLength(1);
+    // republished outcomes rewrite the same audit line: one result line per step, however many repeats
+    const results = trail.filter((e) => e.status === 'SUCCESS' && e.step !== 'sns-notification').map((e) => e.step);
+    expect(results).toEqual([...new Set(results)]);
+    expect(p.metrics.counts.Republished).toBeGreaterThan(0);
   });
 
   it('a lost event is recovered by replaying its time window, without redoing finished steps', async () => {
