@@ -76,6 +76,9 @@ function withNames<T extends { UpdateExpression?: string; ConditionExpression?: 
   return Object.keys(names).length ? { ...input, ExpressionAttributeNames: names } : input;
 }
 
+/** A claim's token: unique per claim, so only its holder can complete what it claimed. */
+const claimToken = (now: Date) => `${now.getTime().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+
 const isConditionFailure = (e: unknown) =>
   e instanceof ConditionalCheckFailedException || (e as { name?: string })?.name === 'ConditionalCheckFailedException';
 
@@ -139,7 +142,7 @@ export class StateStore {
    */
   async claim(state: OperationState, step: StepName, now: Date, leaseMs: number): Promise<string | undefined> {
     const previous = state.steps[step];
-    const token = `${now.getTime().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+    const token = claimToken(now);
     const record: StepRecord = {
       status: 'RUNNING',
       started_at: previous?.started_at ?? now.toISOString(),
@@ -381,7 +384,7 @@ export class StateStore {
    * only while none was sent and no other invocation holds a live lease on it.
    */
   async claimNotification(operationId: string, now: Date, leaseMs: number): Promise<string | undefined> {
-    const token = `${now.getTime().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+    const token = claimToken(now);
     const record: StepRecord = {
       status: 'RUNNING',
       started_at: now.toISOString(),

@@ -5,6 +5,7 @@ import { classifyError } from '../../src/lib/errors';
 import { SimulatedRds, type RdsEventEnvelope, type SimulatedRdsOptions } from '../../src/lib/local/rds-sim';
 import { buildWorld, DEFAULT_SCENARIO, parseScenario, type ScenarioInput } from '../../src/lib/local/scenario';
 import { MANAGED_BY_TAG, OPERATION_TAG } from '../../src/lib/tags';
+import { seededRandom } from '../../src/lib/local/faults';
 
 const MIN = 60_000;
 const START = Date.parse('2026-11-24T02:00:00Z');
@@ -37,17 +38,7 @@ class FakeClock {
   }
 }
 
-/** mulberry32: a seeded PRNG so fault runs are reproducible. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const seeded = seededRandom;
 
 interface Emitted {
   atMs: number;
