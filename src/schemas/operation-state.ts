@@ -119,6 +119,31 @@ export const operationState = z.object({
 });
 export type OperationState = z.infer<typeof operationState>;
 
+/** A new operation's state: nothing done yet, waiting for `nextStep`. The one place its blank shape is written. */
+export function newOperationState(input: {
+  operationId: string;
+  startTime: string;
+  now: Date;
+  parameters: OperationState['parameters'];
+  nextStep: string;
+  expiresAt: number;
+}): OperationState {
+  return {
+    operation_id: input.operationId,
+    status: 'REQUESTED',
+    start_time: input.startTime,
+    last_updated_time: input.now.toISOString(),
+    parameters: input.parameters,
+    snapshot_details: {},
+    restore_details: {},
+    error: null,
+    next_step: input.nextStep,
+    steps: {},
+    metrics: { error_count: 0, retry_count: 0 },
+    expires_at: input.expiresAt,
+  };
+}
+
 export function parametersFrom(r: RestoreRequest): OperationState['parameters'] {
   return {
     source_snapshot_id: r.snapshotId,

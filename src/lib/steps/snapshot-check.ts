@@ -1,6 +1,6 @@
 import { domainEvent } from '../../events/catalogue';
 import { restoreRequest } from '../../schemas/restore-request';
-import { parametersFrom, type OperationState } from '../../schemas/operation-state';
+import { newOperationState, parametersFrom } from '../../schemas/operation-state';
 import type { SnapshotInfo } from '../ports';
 import type { Step, StepContext, StepResult } from '../step-runner';
 import { replacementProblem } from '../safety';
@@ -19,21 +19,14 @@ export const snapshotCheck: Step = {
   async init(deps, store, trigger, now) {
     if (trigger.kind !== 'domain' || trigger.event.type !== 'RestoreRequested') return undefined;
     const { operationId, request } = trigger.event.detail;
-    const requestedAt = new Date(trigger.event.detail.occurredAt);
-    const state: OperationState = {
-      operation_id: operationId,
-      status: 'REQUESTED',
-      start_time: requestedAt.toISOString(),
-      last_updated_time: now.toISOString(),
+    const state = newOperationState({
+      operationId,
+      startTime: new Date(trigger.event.detail.occurredAt).toISOString(),
+      now,
       parameters: parametersFrom(restoreRequest.parse(request)),
-      snapshot_details: {},
-      restore_details: {},
-      error: null,
-      next_step: 'SNAPSHOT_CHECK',
-      steps: {},
-      metrics: { error_count: 0, retry_count: 0 },
-      expires_at: store.expiresAt(now),
-    };
+      nextStep: 'SNAPSHOT_CHECK',
+      expiresAt: store.expiresAt(now),
+    });
     await store.create(state);
     return store.get(operationId);
   },

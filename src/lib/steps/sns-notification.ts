@@ -1,7 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import type { EventOf } from '../../events/catalogue';
 import { InvalidEventError, parseEventBody } from '../../events/envelope';
-import { isTerminal, type OperationState } from '../../schemas/operation-state';
+import { isTerminal, newOperationState, type OperationState } from '../../schemas/operation-state';
 import type { Dependencies } from '../dependencies';
 import { composeNotification } from '../notification';
 import { StepBusyError, storesFor } from '../step-runner';
@@ -91,12 +91,12 @@ export async function concludeOperation(deps: Dependencies, operationId: string,
   deps.logger.info('operation finished', { operationId, status: final.status });
 }
 
+/** The state of a request that never became an operation: its parameters are unknown. */
 function unknownOperation(operationId: string, requestedAt: string, now: Date, expiresAt: number): OperationState {
-  return {
-    operation_id: operationId,
-    status: 'REQUESTED',
-    start_time: requestedAt,
-    last_updated_time: now.toISOString(),
+  return newOperationState({
+    operationId,
+    startTime: requestedAt,
+    now,
     parameters: {
       source_region: '',
       target_region: '',
@@ -107,12 +107,7 @@ function unknownOperation(operationId: string, requestedAt: string, now: Date, e
       keep_snapshot: false,
       skip_final_snapshot: false,
     },
-    snapshot_details: {},
-    restore_details: {},
-    error: null,
-    next_step: 'SNS_NOTIFICATION',
-    steps: {},
-    metrics: { error_count: 0, retry_count: 0 },
-    expires_at: expiresAt,
-  };
+    nextStep: 'SNS_NOTIFICATION',
+    expiresAt,
+  });
 }
