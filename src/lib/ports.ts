@@ -116,6 +116,15 @@ export interface RecheckScheduler {
   cancel(name: string): Promise<void>;
 }
 
+/** The SQS queue a Lambda function consumes (its event source). */
+export interface MessageQueue {
+  /**
+   * Makes a received message visible again after `seconds` (SQS ChangeMessageVisibility): how a
+   * handler hands a record back to be retried soon instead of after the full visibility timeout.
+   */
+  changeVisibility(input: { queueArn: string; receiptHandle: string; seconds: number }): Promise<void>;
+}
+
 export interface Notification {
   subject: string;
   message: string;

@@ -85,6 +85,7 @@ function observeDeps(deps: Dependencies): Dependencies {
     notifier: observePort('notifier', deps.notifier),
     secrets: observePort('secrets', deps.secrets),
     db: observePort('db', deps.db),
+    queue: observePort('queue', deps.queue),
     dynamo,
   };
 }

@@ -12,6 +12,7 @@ import { EVENT_SOURCE, domainEvent, type DomainEvent, type EventBody, type Event
 import { parseEventBody, type EventBridgeEnvelope } from '../../src/events/envelope';
 import { AuditLog } from '../../src/lib/audit-log';
 import type { Dependencies } from '../../src/lib/dependencies';
+import type { MessageQueue } from '../../src/lib/ports';
 import { withRetry } from '../../src/lib/errors';
 import { LocalEventBus, LocalEventBusPort } from '../../src/lib/local/bus';
 import { VirtualClock } from '../../src/lib/local/clock';
@@ -130,6 +131,14 @@ export interface WorldOptions {
   secrets?: LocalSecrets;
 }
 
+/** The step's queue, as far as handlers use it: records the hand-backs (ChangeMessageVisibility). */
+export class HandBackRecorder implements MessageQueue {
+  readonly calls: { queueArn: string; receiptHandle: string; seconds: number }[] = [];
+  async changeVisibility(input: { queueArn: string; receiptHandle: string; seconds: number }): Promise<void> {
+    this.calls.push(input);
+  }
+}
+
 let worlds = 0;
 
 export class TestWorld {
@@ -139,6 +148,8 @@ export class TestWorld {
   readonly outbox: LocalOutbox;
   readonly secrets: LocalSecrets;
   readonly metrics = new MemoryMetrics();
+  /** Records handed back to their queue (ChangeMessageVisibility), in order. */
+  readonly handedBack = new HandBackRecorder();
   readonly deps: Dependencies;
   readonly store: StateStore;
   readonly audit: AuditLog;
@@ -179,6 +190,7 @@ export class TestWorld {
       notifier: this.outbox,
       secrets: this.secrets,
       db: options.db ?? unusedDatabase,
+      queue: this.handedBack,
       dynamo: dynamo.client,
       logger: new FileLogger({ level: 'SILENT', clock: this.clock }),
       metrics: this.metrics,

@@ -7,9 +7,11 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { AwsAdapters } from './compose';
 import { AwsEventBus } from './event-bus';
 import { AwsNotifier } from './notifier';
+import { AwsMessageQueue } from './queue';
 import { AwsRds } from './rds';
 import { AwsSecrets } from './secrets';
 import { AwsRecheckScheduler } from './scheduler';
@@ -31,3 +33,5 @@ export const notifierAdapter: AwsAdapters['notifier'] = (c) => new AwsNotifier({
 
 export const secretsAdapter: AwsAdapters['secrets'] = (c) =>
   new AwsSecrets({ kmsKeyId: c.config.KMS_KEY_ID, client: new SecretsManagerClient(c.client()) });
+
+export const queueAdapter: AwsAdapters['queue'] = (c) => new AwsMessageQueue({ client: new SQSClient(c.client()) });

@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadConfig, type Config } from '../../schemas/config';
 import type { Dependencies } from '../dependencies';
-import type { Clock, DatabaseAdmin, EventBus, Notifier, Rds, RecheckScheduler, Secrets } from '../ports';
+import type { Clock, DatabaseAdmin, EventBus, MessageQueue, Notifier, Rds, RecheckScheduler, Secrets } from '../ports';
 import { sdkClientOptions } from './client-options';
 import { createLogger, createMetrics, type PipelineLogger, type PipelineMetrics } from './observability';
 import { systemClock } from './system-clock';
@@ -32,6 +32,7 @@ export interface AwsAdapters {
   notifier: (c: AdapterContext) => Notifier;
   secrets: (c: AdapterContext) => Secrets;
   db: (c: AdapterContext) => DatabaseAdmin;
+  queue: (c: AdapterContext) => MessageQueue;
 }
 export type AdapterName = keyof AwsAdapters;
 
@@ -82,6 +83,9 @@ export function composeAwsDependencies(env: Record<string, string | undefined>, 
     },
     get db(): DatabaseAdmin {
       return adapter('db');
+    },
+    get queue(): MessageQueue {
+      return adapter('queue');
     },
     get dynamo(): DynamoDBDocumentClient {
       return once('dynamo', () =>

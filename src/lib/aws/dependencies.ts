@@ -1,4 +1,4 @@
-import { busAdapter, notifierAdapter, rdsAdapter, schedulerAdapter, secretsAdapter } from './adapters';
+import { busAdapter, notifierAdapter, queueAdapter, rdsAdapter, schedulerAdapter, secretsAdapter } from './adapters';
 import { composeAwsDependencies, type AwsAdapters, type AwsDependencies } from './compose';
 import { dbAdapter } from './db-adapter';
 
@@ -12,6 +12,7 @@ export const ALL_ADAPTERS: AwsAdapters = {
   notifier: notifierAdapter,
   secrets: secretsAdapter,
   db: dbAdapter,
+  queue: queueAdapter,
 };
 
 /**

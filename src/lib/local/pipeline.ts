@@ -156,6 +156,8 @@ export class LocalPipeline {
     const metrics = new MemoryMetrics();
     const logger = new FileLogger({ file: dir ? join(dir, 'pipeline.log') : undefined, level: config.LOG_LEVEL, clock });
 
+    // The runtime (built below, over these dependencies) owns the queues the handlers hand records back to.
+    let runtimeRef: LocalRuntime | undefined;
     const deps: Dependencies = {
       config,
       clock,
@@ -165,6 +167,7 @@ export class LocalPipeline {
       notifier: outbox,
       secrets,
       db: new PgDatabaseAdmin({ resolveHost: () => ({ host: postgres.host, port: postgres.port }), logger }),
+      queue: { changeVisibility: (input) => runtimeRef!.messageQueue.changeVisibility(input) },
       dynamo: dynamo.client,
       logger,
       metrics,
@@ -179,6 +182,7 @@ export class LocalPipeline {
       functionTimeoutMs: config.LAMBDA_TIMEOUT_SECONDS * 1000,
       onInvocationError: (error, invocation) => logger.error('invocation failed', { ...invocation, error: String((error as Error)?.message ?? error) }),
     });
+    runtimeRef = runtime;
     if (saved?.queues) runtime.restore(saved.queues);
     if (options.onEvent) {
       bus.addRule({ name: 'timeline-tap', pattern: { source: [EVENT_SOURCE, RDS_SOURCE] }, target: options.onEvent });

@@ -4,6 +4,7 @@ import type { Subscription } from '../../events/subscriptions';
 import { DEAD_LETTER_STEP } from '../../events/subscriptions';
 import type { VirtualClock } from './clock';
 import type { LocalEventBus } from './bus';
+import type { MessageQueue } from '../ports';
 import type { FaultPlan } from './faults';
 import { LocalQueue, type ReceivedMessage, type StoredMessage } from './queue';
 
@@ -160,6 +161,24 @@ export class LocalRuntime {
   queueArn(queueName: string): string {
     return `arn:aws:sqs:${this.region}:${this.account}:${queueName}`;
   }
+
+  /**
+   * The `MessageQueue` port of the handlers: ChangeMessageVisibility on the queue (or DLQ) named by its
+   * ARN. A stale receipt handle is refused as SQS refuses it (ReceiptHandleIsInvalid).
+   */
+  readonly messageQueue: MessageQueue = {
+    changeVisibility: async ({ queueArn, receiptHandle, seconds }) => {
+      const queue = this.pollers.find((p) => p.arn === queueArn)?.queue;
+      if (!queue) throw Object.assign(new Error(`The specified queue ${queueArn} does not exist.`), { name: 'QueueDoesNotExist' });
+      if (!(seconds >= 0 && seconds <= 43_200)) {
+        throw Object.assign(new Error(`Value ${seconds} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200.`), { name: 'InvalidParameterValue' });
+      }
+      if (!queue.changeVisibility(receiptHandle, seconds * 1000)) {
+        throw Object.assign(new Error(`The receipt handle ${receiptHandle} is not valid for this message.`), { name: 'ReceiptHandleIsInvalid' });
+      }
+      this.wake();
+    },
+  };
 
   /** Per step (and `dead-letter`): invocations, messages delivered, errors. A copy. */
   stats(): Record<string, StepCounters> {

@@ -1,0 +1,39 @@
+import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { MessageQueue } from '../ports';
+import { sdkClientOptions } from './client-options';
+
+/** SQS accepts a visibility timeout of 0 to 43,200 seconds (12 hours). */
+export const MAX_VISIBILITY_SECONDS = 43_200;
+
+/**
+ * `arn:aws:sqs:us-east-1:123456789012:name` → `https://sqs.us-east-1.amazonaws.com/123456789012/name`.
+ * The queue URL has this documented shape, so no GetQueueUrl call (and no IAM grant) is needed.
+ */
+export function queueUrlOf(queueArn: string): string {
+  const [arn, partition, service, region, account, name] = queueArn.split(':');
+  if (arn !== 'arn' || service !== 'sqs' || !region || !/^\d{12}$/.test(account ?? '') || !name) {
+    throw new Error(`queueArn: expected an SQS queue ARN (arn:aws:sqs:<region>:<account>:<name>), got ${JSON.stringify(queueArn)}`);
+  }
+  const domain = partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';
+  return `https://sqs.${region}.${domain}/${account}/${name}`;
+}
+
+export interface AwsMessageQueueOptions {
+  client?: SQSClient;
+}
+
+/** The function's own SQS queue, for handing records back (ChangeMessageVisibility). */
+export class AwsMessageQueue implements MessageQueue {
+  private readonly client: SQSClient;
+
+  constructor(options: AwsMessageQueueOptions = {}) {
+    this.client = options.client ?? new SQSClient(sdkClientOptions({}));
+  }
+
+  async changeVisibility(input: { queueArn: string; receiptHandle: string; seconds: number }): Promise<void> {
+    const seconds = Math.min(MAX_VISIBILITY_SECONDS, Math.max(0, Math.round(input.seconds)));
+    await this.client.send(
+      new ChangeMessageVisibilityCommand({ QueueUrl: queueUrlOf(input.queueArn), ReceiptHandle: input.receiptHandle, VisibilityTimeout: seconds }),
+    );
+  }
+}
