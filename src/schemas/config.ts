@@ -55,8 +55,25 @@ export const configSchema = z.object({
         return false;
       }
     }, 'expected a valid regular expression'),
-  /** Clusters that may be deleted even without the pipeline's managed-by tag. */
-  DELETION_ALLOW_LIST: commaList.default([]),
+  /**
+   * Clusters that may be deleted even without the pipeline's managed-by tag. RDS identifiers are
+   * case-insensitive and stored lowercase ("This parameter is stored as a lowercase string", RDS API
+   * reference), so the list is compared (and turned into IAM ARNs) in lowercase.
+   */
+  DELETION_ALLOW_LIST: commaList.default([]).transform((ids) => ids.map((id) => id.toLowerCase())),
+  /**
+   * Regions other than REGION that the pipeline restores into. RDS events are regional: each of these
+   * regions needs the forwarding rule of its default bus (deployed per region, docs/deploy.md); a target
+   * region without one still works, on the SAFETY_RECHECK_SECONDS re-checks alone.
+   */
+  TARGET_REGIONS: commaList.default([]).pipe(z.array(region)),
+  /**
+   * Customer managed KMS keys that encrypt the SOURCE snapshots (key ARNs). Restoring or copying a
+   * snapshot encrypted with such a key needs kms:CreateGrant and kms:DescribeKey on it.
+   */
+  SOURCE_KMS_KEYS: commaList
+    .default([])
+    .pipe(z.array(z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, 'expected KMS key ARNs (arn:aws:kms:<region>:<account>:key/<id>)'))),
   /** KMS key per target region for cross-region copies of encrypted snapshots, as region=keyArn pairs. */
   TARGET_KMS_KEYS: commaList
     .default([])

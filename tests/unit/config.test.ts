@@ -43,6 +43,17 @@ describe('configuration', () => {
     expect(() => loadConfig(localEnvironment({ TARGET_KMS_KEYS: 'eu-west-1' }))).toThrow(/TARGET_KMS_KEYS: expected region=keyArn pairs/);
   });
 
+  it('lowercases DELETION_ALLOW_LIST (RDS stores identifiers lowercase) and validates TARGET_REGIONS and SOURCE_KMS_KEYS', () => {
+    const c = loadConfig(
+      localEnvironment({ DELETION_ALLOW_LIST: 'Legacy-Staging, qa', TARGET_REGIONS: 'us-west-2,eu-west-1', SOURCE_KMS_KEYS: 'arn:aws:kms:us-east-1:123456789012:key/abc-1' }),
+    );
+    expect(c.DELETION_ALLOW_LIST).toEqual(['legacy-staging', 'qa']);
+    expect(c.TARGET_REGIONS).toEqual(['us-west-2', 'eu-west-1']);
+    expect(c.SOURCE_KMS_KEYS).toEqual(['arn:aws:kms:us-east-1:123456789012:key/abc-1']);
+    expect(() => loadConfig(localEnvironment({ TARGET_REGIONS: 'mars-1' }))).toThrow(/TARGET_REGIONS: expected an AWS region/);
+    expect(() => loadConfig(localEnvironment({ SOURCE_KMS_KEYS: 'alias/prod' }))).toThrow(/SOURCE_KMS_KEYS: expected KMS key ARNs/);
+  });
+
   it('refuses a protected-name pattern that is not a regular expression', () => {
     expect(() => loadConfig(localEnvironment({ PROTECTED_CLUSTER_PATTERN: '(' }))).toThrow(/PROTECTED_CLUSTER_PATTERN: expected a valid regular expression/);
   });
