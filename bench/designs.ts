@@ -8,7 +8,7 @@ import { RDS_SOURCE } from '../src/events/rds';
 import { VirtualClock } from '../src/lib/local/clock';
 import { seededRandom } from '../src/lib/local/faults';
 import { LocalPipeline } from '../src/lib/local/pipeline';
-import { SimulatedRds, type LifecycleTransition, type RateLimit } from '../src/lib/local/rds-sim';
+import { SimulatedRds, type LifecycleTransition, type RateLimit } from '../src/lib/local/rds';
 import type { Durations, Scenario } from '../src/lib/local/scenario';
 import { writerInstanceId } from '../src/lib/steps/names';
 import { restoreRequest } from '../src/schemas/restore-request';
@@ -256,7 +256,7 @@ function openBaseline(scenario: Scenario, pollSeconds: number, seed: number, rat
     random: seededRandom(seed),
   });
   const targetKmsKeys = Object.fromEntries(Object.entries(scenario.regions).filter(([, r]) => r.kmsKeys.length).map(([name, r]) => [name, r.kmsKeys[0]]));
-  const orchestrator = new PollingOrchestrator({ clock, rds, definition: pollingStateMachine({ pollSeconds }), targetKmsKeys });
+  const orchestrator = new PollingOrchestrator({ clock, rds: rds.adapter(), definition: pollingStateMachine({ pollSeconds }), targetKmsKeys });
   const counters = (): DesignCounters => ({
     rdsCalls: { ...rds.calls },
     throttled: rds.throttled,

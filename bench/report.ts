@@ -2,7 +2,7 @@
  * Turns the measurements into reports/bench.md (one headline table with the ratios, then the method,
  * the details and the caveats), reports/bench.json and the SVG plots.
  */
-import { RDS_ACTIONS } from '../src/lib/local/rds-sim';
+import { RDS_ACTIONS } from '../src/lib/local/rds';
 import type { Durations } from '../src/lib/local/scenario';
 import type { BundleFigure } from './bundles';
 import type { CpuBreakdown } from './cpu';

@@ -7,7 +7,7 @@ import type { Config } from '../schemas/config';
 import type { AuditEvent } from '../schemas/audit-event';
 import { isTerminal, PIPELINE_ORDER, type OperationState } from '../schemas/operation-state';
 import type { StepName } from '../schemas/steps';
-import type { LifecycleTransition } from '../lib/local/rds-sim';
+import type { LifecycleTransition } from '../lib/local/rds';
 import type { OutboxMessage } from '../lib/local/outbox';
 import { deletionVerdict } from '../lib/safety';
 import { OPERATION_TAG } from '../lib/tags';

@@ -13,7 +13,16 @@ export class PipelineError extends Error {
   }
 }
 
-const THROTTLING = new Set(['Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'TooManyRequestsException', 'ProvisionedThroughputExceededException']);
+/** Throttling answers, by service: RDS `Throttling`/`ThrottlingException`, SNS `Throttled` (ThrottledException), DynamoDB, EventBridge... */
+const THROTTLING = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'Throttled',
+  'ThrottledException',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+  'ProvisionedThroughputExceededException',
+]);
 const TRANSIENT = new Set([
   'ServiceUnavailable',
   'ServiceUnavailableException',
@@ -28,15 +37,40 @@ const TRANSIENT = new Set([
   'EPIPE',
   'ETIMEDOUT',
 ]);
+/**
+ * Faults that no retry can fix, by name without the `Fault` suffix: RDS's wire codes drop it for some
+ * (InvalidDBInstanceState, StorageQuotaExceeded, InsufficientDBInstanceCapacity) and keep it for others
+ * (DBClusterQuotaExceededFault), while the SDK's exception classes carry it. They end the operation at once
+ * with a clear code — redelivering them would only fail five times, half an hour apart.
+ * A `ResourceNotFoundException` is NOT here: DynamoDB, Scheduler and Secrets Manager all answer it, so the
+ * Secrets adapter turns its own into `SecretNotFound` (PipelineError) and the others stay unknown.
+ */
 const BY_NAME: Record<string, ErrorCode> = {
-  DBClusterSnapshotNotFoundFault: 'SnapshotNotFound',
-  DBSnapshotNotFoundFault: 'SnapshotNotFound',
-  KMSKeyNotAccessibleFault: 'KmsKeyNotAccessible',
+  DBClusterSnapshotNotFound: 'SnapshotNotFound',
+  DBSnapshotNotFound: 'SnapshotNotFound',
+  KMSKeyNotAccessible: 'KmsKeyNotAccessible',
   AccessDenied: 'AccessDenied',
   AccessDeniedException: 'AccessDenied',
   UnauthorizedOperation: 'AccessDenied',
-  ResourceNotFoundException: 'SecretNotFound',
+  // "An invalid or out-of-range value was supplied for the input parameter." / "Parameters that must not be used together were used together."
+  InvalidParameterValue: 'InvalidParameter',
+  InvalidParameterCombination: 'InvalidParameter',
+  MissingParameter: 'InvalidParameter',
+  ValidationException: 'InvalidParameter',
+  // Account quotas: "the user has already reached the maximum allowed DB cluster quota", and the like.
+  DBClusterQuotaExceeded: 'QuotaExceeded',
+  InstanceQuotaExceeded: 'QuotaExceeded',
+  StorageQuotaExceeded: 'QuotaExceeded',
+  SnapshotQuotaExceeded: 'QuotaExceeded',
+  DBClusterAutomatedBackupQuotaExceeded: 'QuotaExceeded',
+  // Capacity: "The specified DB instance class isn't available in the specified Availability Zone."
+  InsufficientDBClusterCapacity: 'InsufficientCapacity',
+  InsufficientDBInstanceCapacity: 'InsufficientCapacity',
+  InsufficientStorageClusterCapacity: 'InsufficientCapacity',
 };
+
+/** A fault's name without the `Fault` suffix RDS's wire codes sometimes omit (InvalidDBInstanceState ≡ InvalidDBInstanceStateFault). */
+const baseName = (name: string) => name.replace(/Fault$/, '');
 
 export interface Classified {
   code: ErrorCode;
@@ -54,7 +88,7 @@ export function classifyError(err: unknown): Classified {
   if (TRANSIENT.has(name) || (e?.code && TRANSIENT.has(e.code)) || (e?.$metadata?.httpStatusCode ?? 0) >= 500) {
     return { code: 'TransientFault', retryable: true, message };
   }
-  const code = BY_NAME[name];
+  const code = BY_NAME[baseName(name)];
   if (code) return { code, retryable: false, message };
   return { code: 'InternalError', retryable: false, message };
 }
@@ -93,8 +127,8 @@ export async function withRetry<T>(
   }
 }
 
-/** True when the error is the named AWS fault. */
+/** True when the error is the named AWS fault (with or without the `Fault` suffix, as RDS answers either). */
 export function isFault(err: unknown, ...names: string[]): boolean {
   const name = (err as { name?: string })?.name;
-  return name !== undefined && names.includes(name);
+  return name !== undefined && names.some((n) => baseName(n) === baseName(name));
 }

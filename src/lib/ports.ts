@@ -68,6 +68,8 @@ export interface RestoreClusterInput {
   clusterId: string;
   snapshotId: string;
   engine: string;
+  /** The snapshot's engine version: without it RDS uses the region's default version, which may be older. */
+  engineVersion?: string;
   subnetGroup?: string;
   securityGroupIds: string[];
   kmsKeyId?: string;
@@ -138,7 +140,7 @@ export interface Notifier {
 }
 
 export interface Secrets {
-  /** Parsed JSON value of a secret; throws `ResourceNotFoundException` when it does not exist. */
+  /** Parsed JSON value of a secret; throws PipelineError `SecretNotFound` when it does not exist, `SecretDecryptionFailed` when its key cannot be used. */
   getJson(name: string): Promise<unknown>;
   /** Creates or updates a secret (KMS-encrypted on AWS) and returns its ARN. */
   putJson(name: string, value: unknown): Promise<{ arn: string }>;

@@ -19,12 +19,23 @@ export function deletionVerdict(cluster: ClusterInfo, config: Pick<Config, 'PROT
     return { allowed: false, reason: `cluster ${id} has deletion protection on; turn it off yourself if it really must go` };
   }
   const managed = cluster.tags[MANAGED_BY_TAG] === MANAGED_BY_VALUE;
-  const allowListed = config.DELETION_ALLOW_LIST.includes(id);
+  const allowListed = config.DELETION_ALLOW_LIST.includes(id.toLowerCase());
   if (!managed && !allowListed) {
     return {
       allowed: false,
       reason: `cluster ${id} was not created by this pipeline (no ${MANAGED_BY_TAG}=${MANAGED_BY_VALUE} tag) and is not on DELETION_ALLOW_LIST`,
     };
+  }
+  if (!managed) {
+    // IAM lets the pipeline delete an allow-listed cluster's instances by name only (db:<cluster>-*: RDS has no
+    // condition key naming an instance's cluster). Refuse before deleting anything rather than half-way.
+    const foreign = cluster.members.filter((m) => !m.toLowerCase().startsWith(`${id.toLowerCase()}-`));
+    if (foreign.length > 0) {
+      return {
+        allowed: false,
+        reason: `cluster ${id} is on DELETION_ALLOW_LIST but its instance(s) ${foreign.join(', ')} are not named ${id}-…; the pipeline may delete an allow-listed cluster's instances by that name only (tag the cluster ${MANAGED_BY_TAG}=${MANAGED_BY_VALUE} instead)`,
+      };
+    }
   }
   return { allowed: true };
 }

@@ -451,8 +451,13 @@ export class StateStore {
 
   // --- one active operation per target cluster -------------------------------------------------
 
+  /** RDS identifiers are case-insensitive and stored lowercase: `Aurora-Staging` and `aurora-staging` are one cluster, one lock. */
   private lockKey(region: string, clusterId: string) {
-    return `lock#${region}#${clusterId}`;
+    return `lock#${region}#${clusterId.toLowerCase()}`;
+  }
+
+  private resourceKey(region: string, resourceId: string) {
+    return `res#${region}#${resourceId.toLowerCase()}`;
   }
 
   async lockHolder(region: string, clusterId: string): Promise<string | undefined> {
@@ -522,7 +527,7 @@ export class StateStore {
     await this.dynamo.send(
       new PutCommand({
         TableName: this.table,
-        Item: { operation_id: `res#${region}#${resourceId}`, holder: operationId, expires_at: this.expiresAt(now) },
+        Item: { operation_id: this.resourceKey(region, resourceId), holder: operationId, expires_at: this.expiresAt(now) },
       }),
     );
   }
@@ -530,7 +535,7 @@ export class StateStore {
   /** The operation an RDS resource belongs to: the resource index first, then the target-cluster lock. */
   async operationForResource(region: string, resourceId: string): Promise<string | undefined> {
     const out = await this.dynamo.send(
-      new GetCommand({ TableName: this.table, Key: { operation_id: `res#${region}#${resourceId}` }, ConsistentRead: true }),
+      new GetCommand({ TableName: this.table, Key: { operation_id: this.resourceKey(region, resourceId) }, ConsistentRead: true }),
     );
     return (out.Item?.holder as string | undefined) ?? (await this.lockHolder(region, resourceId));
   }

@@ -94,6 +94,8 @@ export const operationState = z.object({
     target_snapshot_arn: z.string().optional(),
     copied: z.boolean().optional(),
     engine: z.string().optional(),
+    /** The snapshot's engine version, passed to the restore (RDS would otherwise use the region's default). */
+    engine_version: z.string().optional(),
     kms_key_id: z.string().optional(),
     archive: z.enum(['deleted', 'retained', 'not-copied']).optional(),
   }),
@@ -144,14 +146,19 @@ export function newOperationState(input: {
   };
 }
 
+/**
+ * The operation's parameters from a request. RDS identifiers are case-insensitive and stored lowercase
+ * ("This parameter is stored as a lowercase string"), so they are kept lowercase from here on: the
+ * target lock, the resource index, the names derived from them and the IAM ARNs all see one spelling.
+ */
 export function parametersFrom(r: RestoreRequest): OperationState['parameters'] {
   return {
-    source_snapshot_id: r.snapshotId,
-    source_cluster_id: r.sourceClusterId,
+    source_snapshot_id: r.snapshotId?.toLowerCase(),
+    source_cluster_id: r.sourceClusterId?.toLowerCase(),
     source_snapshot_date: r.snapshotDate,
     source_region: r.sourceRegion,
     target_region: r.targetRegion,
-    target_cluster_id: r.targetClusterId,
+    target_cluster_id: r.targetClusterId.toLowerCase(),
     db_instance_class: r.instanceClass,
     vpc_security_group_ids: r.securityGroupIds,
     db_subnet_group_name: r.subnetGroup,

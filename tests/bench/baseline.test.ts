@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RDS_ACTIONS } from '../../src/lib/local/rds-sim';
+import { RDS_ACTIONS } from '../../src/lib/local/rds';
 import { pollingStateMachine } from '../../bench/baseline/definition';
 import { baselineFleet, baselineSequential, choreographySequential, type DesignRun } from '../../bench/designs';
 import { drawDurations } from '../../bench/scenario';

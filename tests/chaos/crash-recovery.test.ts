@@ -53,7 +53,7 @@ describe('a crash after a side effect, before the state write', () => {
     expect(finalId).toBeDefined();
     // the old cluster was deleted once, with its final snapshot
     expect(p.rds.history.filter((t) => t.kind === 'cluster' && t.id === 'aurora-staging' && t.to === 'deleting')).toHaveLength(1);
-    expect(await p.rds.describeClusterSnapshot('us-west-2', finalId!)).toMatchObject({ status: 'available' });
+    expect(await p.deps.rds.describeClusterSnapshot('us-west-2', finalId!)).toMatchObject({ status: 'available' });
   });
 
   it('after CreateDBInstance: the retry recognises its own instance; one cluster, one instance', async () => {

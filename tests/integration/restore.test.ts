@@ -57,10 +57,10 @@ describe('a restore end to end', () => {
     expect(state.metrics.snapshot_copy_duration_seconds).toBe(720);
     expect(state.metrics.total_duration_seconds).toBeGreaterThan(2000);
     // the restored cluster is there, tagged with the operation; the copied snapshot is gone; the final snapshot exists
-    const cluster = await p.rds.describeCluster('us-west-2', 'aurora-staging');
+    const cluster = await p.deps.rds.describeCluster('us-west-2', 'aurora-staging');
     expect(cluster?.tags['aurora-restore:operation-id']).toBe(state.operation_id);
-    expect(await p.rds.describeClusterSnapshot('us-west-2', state.snapshot_details.target_snapshot_id!)).toBeUndefined();
-    expect(await p.rds.describeClusterSnapshot('us-west-2', state.restore_details.final_snapshot_id!)).toBeDefined();
+    expect(await p.deps.rds.describeClusterSnapshot('us-west-2', state.snapshot_details.target_snapshot_id!)).toBeUndefined();
+    expect(await p.deps.rds.describeClusterSnapshot('us-west-2', state.restore_details.final_snapshot_id!)).toBeDefined();
     // one notification, one terminal audit line, the trail ordered in time
     expect(notes).toHaveLength(1);
     expect(notes[0].subject).toContain('SUCCEEDED');
@@ -122,7 +122,7 @@ describe('a restore end to end', () => {
     expect(state.error!.message).toContain('managed-by');
     expect(p.rds.calls.CopyDBClusterSnapshot).toBe(0);
     expect(p.rds.calls.DeleteDBCluster + p.rds.calls.DeleteDBInstance).toBe(0);
-    expect((await p.rds.describeCluster('us-west-2', 'analytics'))?.status).toBe('available');
+    expect((await p.deps.rds.describeCluster('us-west-2', 'analytics'))?.status).toBe('available');
     expect(notes).toHaveLength(1);
   });
 

@@ -2,9 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { parseEventBody } from '../../src/events/envelope';
 import { rdsEventDetail } from '../../src/events/rds';
 import { classifyError } from '../../src/lib/errors';
-import { SimulatedRds, type RdsEventEnvelope, type SimulatedRdsOptions } from '../../src/lib/local/rds-sim';
-import { buildWorld, DEFAULT_SCENARIO, parseScenario, type ScenarioInput } from '../../src/lib/local/scenario';
+import { SimulatedRds, type RdsEventEnvelope, type SimulatedRdsOptions } from '../../src/lib/local/rds';
+import { DEFAULT_SCENARIO, parseScenario, type ScenarioInput } from '../../src/lib/local/scenario';
+import { buildWorld } from '../../src/lib/local/rds/world';
 import { MANAGED_BY_TAG, OPERATION_TAG } from '../../src/lib/tags';
+import type { Rds } from '../../src/lib/ports';
 import { seededRandom } from '../../src/lib/local/faults';
 
 const MIN = 60_000;
@@ -49,7 +51,7 @@ function setup(opts: Partial<SimulatedRdsOptions> & { scenario?: ScenarioInput }
   const clock = new FakeClock();
   const events: Emitted[] = [];
   const scenario = opts.scenario ? parseScenario(opts.scenario) : DEFAULT_SCENARIO;
-  const rds = new SimulatedRds({
+  const sim = new SimulatedRds({
     clock,
     setTimer: clock.setTimer,
     world: buildWorld(scenario),
@@ -57,7 +59,8 @@ function setup(opts: Partial<SimulatedRdsOptions> & { scenario?: ScenarioInput }
     ...opts,
   });
   const ids = () => events.map((e) => `${e.env.detail.EventID} ${e.env.detail.SourceIdentifier} +${(e.atMs - START) / MIN}m`);
-  return { clock, rds, events, ids };
+  // The simulator is reached the way the pipeline reaches it: through the AWS adapter and the SDK's RDS client.
+  return { clock, sim, rds: sim.adapter(), events, ids };
 }
 
 async function failure(p: Promise<unknown>): Promise<Error & { $metadata?: { httpStatusCode?: number }; $fault?: string }> {
@@ -73,12 +76,14 @@ const restoreInput = (clusterId: string, snapshotId = 'copy-1') => ({
   clusterId,
   snapshotId,
   engine: 'aurora-postgresql',
+  // The built-in world's aurora-prod runs 16.6, newer than the region's default (16.4).
+  engineVersion: '16.6',
   subnetGroup: 'staging-db-subnets',
   securityGroupIds: ['sg-0a1b2c3d'],
   tags: { [OPERATION_TAG]: 'restore-20261124-020000-abc123' },
 });
 
-async function copyToWest(rds: SimulatedRds, id = 'copy-1') {
+async function copyToWest(rds: Rds, id = 'copy-1') {
   return rds.copyClusterSnapshot({
     sourceRegion: 'us-east-1',
     targetRegion: 'us-west-2',
@@ -91,7 +96,7 @@ async function copyToWest(rds: SimulatedRds, id = 'copy-1') {
 
 describe('SimulatedRds snapshots', () => {
   it('lists automated snapshots newest first', async () => {
-    const { rds } = setup();
+    const { rds, sim } = setup();
     const list = await rds.listAutomatedSnapshots('us-east-1', 'aurora-prod');
     expect(list.map((s) => s.snapshotId)).toEqual([
       'rds:aurora-prod-2026-11-24-00-05',
@@ -104,11 +109,11 @@ describe('SimulatedRds snapshots', () => {
     ]);
     expect(list[0]).toMatchObject({ snapshotArn: SOURCE_ARN, status: 'available', encrypted: true, kmsKeyId: EAST_KEY, engine: 'aurora-postgresql' });
     expect(await rds.listAutomatedSnapshots('us-east-1', 'other')).toEqual([]);
-    expect(rds.calls.DescribeDBClusterSnapshots).toBe(2);
+    expect(sim.calls.DescribeDBClusterSnapshots).toBe(2);
   });
 
   it('copies across regions: copying with progress, available after copyMinutes, and no event', async () => {
-    const { rds, clock, events, ids } = setup();
+    const { rds, sim, clock, events, ids } = setup();
     const started = await copyToWest(rds);
     expect(started).toMatchObject({ snapshotId: 'copy-1', region: 'us-west-2', status: 'copying', percentProgress: 0, snapshotType: 'manual', kmsKeyId: WEST_KEY });
     expect(started.tags).toEqual({ [OPERATION_TAG]: 'restore-20261124-020000-abc123' });
@@ -120,14 +125,14 @@ describe('SimulatedRds snapshots', () => {
     expect(await rds.describeClusterSnapshot('us-west-2', started.snapshotArn)).toMatchObject({ status: 'available', percentProgress: 100 });
     expect(ids()).toEqual([]);
     expect(events).toHaveLength(0);
-    expect(rds.history.filter((h) => h.id === 'copy-1')).toEqual([
+    expect(sim.history.filter((h) => h.id === 'copy-1')).toEqual([
       { at: '2026-11-24T02:00:00.000Z', atMs: START, region: 'us-west-2', kind: 'snapshot', id: 'copy-1', from: null, to: 'copying', tags: started.tags },
       { at: '2026-11-24T02:12:00.000Z', atMs: START + 12 * MIN, region: 'us-west-2', kind: 'snapshot', id: 'copy-1', from: 'copying', to: 'available' },
     ]);
   });
 
   it('refuses bad copies with the AWS fault names', async () => {
-    const { rds } = setup({
+    const { rds, sim } = setup({
       scenario: {
         regions: {
           'us-east-1': { kmsKeys: [EAST_KEY], clusters: [{ id: 'aurora-prod', engine: 'aurora-postgresql', automatedSnapshots: { days: 1, minuteUtc: 5 } }] },
@@ -158,27 +163,33 @@ describe('SimulatedRds snapshots', () => {
 
     // A snapshot still copying cannot be copied again.
     const copying = await failure(
-      rds.copyClusterSnapshot({ sourceRegion: 'us-west-2', targetRegion: 'us-west-2', sourceSnapshotArn: 'copy-1', targetSnapshotId: 'copy-4', tags: {} }),
+      rds.copyClusterSnapshot({
+        sourceRegion: 'us-west-2',
+        targetRegion: 'us-west-2',
+        sourceSnapshotArn: 'arn:aws:rds:us-west-2:123456789012:cluster-snapshot:copy-1',
+        targetSnapshotId: 'copy-4',
+        tags: {},
+      }),
     );
     expect(copying.name).toBe('InvalidDBClusterSnapshotStateFault');
-    expect(rds.calls.CopyDBClusterSnapshot).toBe(10);
+    expect(sim.calls.CopyDBClusterSnapshot).toBe(10);
   });
 
   it('deletes manual snapshots (cancelling a copy) and refuses automated ones', async () => {
-    const { rds, clock } = setup();
+    const { rds, sim, clock } = setup();
     await copyToWest(rds);
     await rds.deleteClusterSnapshot('us-west-2', 'copy-1');
     clock.advanceMinutes(30);
     expect(await rds.describeClusterSnapshot('us-west-2', 'copy-1')).toBeUndefined();
-    expect(rds.history.filter((h) => h.id === 'copy-1').map((h) => h.to)).toEqual(['copying', null]);
+    expect(sim.history.filter((h) => h.id === 'copy-1').map((h) => h.to)).toEqual(['copying', null]);
     expect((await failure(rds.deleteClusterSnapshot('us-west-2', 'copy-1'))).name).toBe('DBClusterSnapshotNotFoundFault');
     expect((await failure(rds.deleteClusterSnapshot('us-east-1', 'rds:aurora-prod-2026-11-24-00-05'))).name).toBe('InvalidDBClusterSnapshotStateFault');
   });
 });
 
 describe('SimulatedRds restore and instances', () => {
-  it('restores a cluster and its writer: instance completes with the cluster, events in order and valid', async () => {
-    const { rds, clock, events, ids } = setup();
+  it('restores a cluster, refuses its writer until the cluster is available, then creates it: events in order and valid', async () => {
+    const { rds, sim, clock, events, ids } = setup();
     await copyToWest(rds);
     clock.advanceMinutes(12);
     const t0 = clock.t;
@@ -186,26 +197,29 @@ describe('SimulatedRds restore and instances', () => {
     expect(cluster).toMatchObject({ clusterId: 'aurora-qa', status: 'creating', engine: 'aurora-postgresql', port: 5432, members: [], deletionProtection: false });
     expect(cluster.endpoint).toMatch(/^aurora-qa\.cluster-[0-9a-f]{12}\.us-west-2\.rds\.amazonaws\.com$/);
     expect(cluster.readerEndpoint).toMatch(/^aurora-qa\.cluster-ro-[0-9a-f]{12}\.us-west-2\.rds\.amazonaws\.com$/);
-    const instance = await rds.createInstance('us-west-2', {
+    const writer = {
       instanceId: 'aurora-qa-writer',
       clusterId: 'aurora-qa',
       instanceClass: 'db.r6g.large',
       engine: 'aurora-postgresql',
       tags: { [OPERATION_TAG]: 'restore-20261124-020000-abc123' },
-    });
-    expect(instance.status).toBe('creating');
-    expect((await rds.describeCluster('us-west-2', 'aurora-qa'))?.members).toEqual(['aurora-qa-writer']);
-
-    // The instance's own 10 minutes pass, but its cluster needs 15.
-    clock.advanceTo(t0 + 10 * MIN);
-    expect((await rds.describeInstance('us-west-2', 'aurora-qa-writer'))?.status).toBe('creating');
-    expect(events).toHaveLength(0);
+    };
+    // "You can create DB instances only after the RestoreDBClusterFromSnapshot operation has completed and the DB cluster is available."
+    const early = await failure(rds.createInstance('us-west-2', writer));
+    expect(early.name).toBe('InvalidDBClusterStateFault');
+    expect(early.message).toMatch(/creating/);
     clock.advanceTo(t0 + 15 * MIN);
     expect((await rds.describeCluster('us-west-2', 'aurora-qa'))?.status).toBe('available');
+    const instance = await rds.createInstance('us-west-2', writer);
+    expect(instance.status).toBe('creating');
+    expect((await rds.describeCluster('us-west-2', 'aurora-qa'))?.members).toEqual(['aurora-qa-writer']);
+    clock.advanceTo(t0 + 25 * MIN - 1);
+    expect((await rds.describeInstance('us-west-2', 'aurora-qa-writer'))?.status).toBe('creating');
+    clock.advanceTo(t0 + 25 * MIN);
     expect((await rds.describeInstance('us-west-2', 'aurora-qa-writer'))?.status).toBe('available');
-    expect(ids()).toEqual(['RDS-EVENT-0170 aurora-qa +27m', 'RDS-EVENT-0005 aurora-qa-writer +27m']);
+    expect(ids()).toEqual(['RDS-EVENT-0170 aurora-qa +27m', 'RDS-EVENT-0005 aurora-qa-writer +37m']);
 
-    const [created, writer] = events.map((e) => e.env);
+    const [created, writerCreated] = events.map((e) => e.env);
     expect(created).toMatchObject({
       version: '0',
       'detail-type': 'RDS DB Cluster Event',
@@ -216,20 +230,20 @@ describe('SimulatedRds restore and instances', () => {
       resources: ['arn:aws:rds:us-west-2:123456789012:cluster:aurora-qa'],
       detail: { SourceType: 'CLUSTER', EventID: 'RDS-EVENT-0170', SourceIdentifier: 'aurora-qa', Tags: { [OPERATION_TAG]: 'restore-20261124-020000-abc123' } },
     });
-    expect(writer).toMatchObject({ 'detail-type': 'RDS DB Instance Event', resources: ['arn:aws:rds:us-west-2:123456789012:db:aurora-qa-writer'] });
+    expect(writerCreated).toMatchObject({ 'detail-type': 'RDS DB Instance Event', resources: ['arn:aws:rds:us-west-2:123456789012:db:aurora-qa-writer'] });
     for (const { env } of events) {
       expect(rdsEventDetail.safeParse(env.detail).success).toBe(true);
       expect(env.id).toMatch(/^[0-9a-f-]{36}$/);
       expect(parseEventBody(JSON.stringify(env)).kind).toBe('rds');
     }
-    expect(rds.history.filter((h) => h.from === null && h.kind !== 'snapshot').map((h) => [h.kind, h.id, h.tags?.[OPERATION_TAG]])).toEqual([
+    expect(sim.history.filter((h) => h.from === null && h.kind !== 'snapshot').map((h) => [h.kind, h.id, h.tags?.[OPERATION_TAG]])).toEqual([
       ['cluster', 'aurora-qa', 'restore-20261124-020000-abc123'],
       ['instance', 'aurora-qa-writer', 'restore-20261124-020000-abc123'],
     ]);
   });
 
   it('creates an instance in an available cluster after createInstanceMinutes', async () => {
-    const { rds, clock, ids } = setup();
+    const { rds, sim, clock, ids } = setup();
     await rds.createInstance('us-west-2', { instanceId: 'aurora-staging-reader', clusterId: 'aurora-staging', instanceClass: 'db.r6g.large', engine: 'aurora-postgresql', tags: {} });
     clock.advanceMinutes(9);
     expect(ids()).toEqual([]);
@@ -238,11 +252,18 @@ describe('SimulatedRds restore and instances', () => {
   });
 
   it('refuses bad restores and instances with the AWS fault names', async () => {
-    const { rds } = setup();
+    const { rds, clock } = setup();
     await copyToWest(rds);
     expect((await failure(rds.restoreClusterFromSnapshot('us-west-2', restoreInput('aurora-staging')))).name).toBe('DBClusterAlreadyExistsFault');
     expect((await failure(rds.restoreClusterFromSnapshot('us-west-2', restoreInput('aurora-qa')))).name).toBe('InvalidDBClusterSnapshotStateFault');
     expect((await failure(rds.restoreClusterFromSnapshot('us-west-2', restoreInput('aurora-qa', 'nope')))).name).toBe('DBClusterSnapshotNotFoundFault');
+    // Without EngineVersion RDS takes the region's default (16.4), older than the snapshot's 16.6: refused.
+    clock.advanceMinutes(12);
+    const { engineVersion: _omitted, ...unversioned } = restoreInput('aurora-qa');
+    const downgrade = await failure(rds.restoreClusterFromSnapshot('us-west-2', unversioned));
+    expect(downgrade.name).toBe('InvalidParameterCombination');
+    expect(downgrade.message).toMatch(/16\.6 to the older version 16\.4/);
+    expect(classifyError(downgrade)).toMatchObject({ retryable: false });
     // The automated snapshot exists in us-east-1 only.
     expect((await failure(rds.restoreClusterFromSnapshot('us-west-2', restoreInput('aurora-qa', 'rds:aurora-prod-2026-11-24-00-05')))).name).toBe(
       'DBClusterSnapshotNotFoundFault',
@@ -258,27 +279,25 @@ describe('SimulatedRds restore and instances', () => {
     expect(await rds.describeClusterSnapshot('eu-west-1', 'nope')).toBeUndefined();
   });
 
-  it('ends a restore listed in failRestoreOf in status failed with RDS-EVENT-0354, and its instance fails too', async () => {
+  it('ends a restore listed in failRestoreOf in status failed with RDS-EVENT-0354; no instance can be added to it', async () => {
     const { rds, clock, ids } = setup({ scenario: { ...structuredClone(DEFAULT_SCENARIO), failRestoreOf: ['aurora-qa'] } });
     await copyToWest(rds);
     clock.advanceMinutes(12);
     await rds.restoreClusterFromSnapshot('us-west-2', restoreInput('aurora-qa'));
-    await rds.createInstance('us-west-2', { instanceId: 'aurora-qa-writer', clusterId: 'aurora-qa', instanceClass: 'db.r6g.large', engine: 'aurora-postgresql', tags: {} });
     clock.advanceMinutes(15);
     expect((await rds.describeCluster('us-west-2', 'aurora-qa'))?.status).toBe('failed');
-    expect((await rds.describeInstance('us-west-2', 'aurora-qa-writer'))?.status).toBe('failed');
-    expect(ids()).toEqual(['RDS-EVENT-0354 aurora-qa +27m', 'RDS-EVENT-0353 aurora-qa-writer +27m']);
+    expect(ids()).toEqual(['RDS-EVENT-0354 aurora-qa +27m']);
     expect((await failure(rds.createInstance('us-west-2', { instanceId: 'aurora-qa-2', clusterId: 'aurora-qa', instanceClass: 'db.r6g.large', engine: 'aurora-postgresql', tags: {} }))).name).toBe(
       'InvalidDBClusterStateFault',
     );
   });
 
   it('records master password changes without keeping the password', async () => {
-    const { rds } = setup();
+    const { rds, sim } = setup();
     await rds.modifyClusterMasterPassword('us-west-2', 'aurora-staging', 'n3w-Secret-Value!');
-    expect(rds.calls.ModifyDBCluster).toBe(1);
-    expect(JSON.stringify(rds.toJSON())).not.toContain('n3w-Secret-Value!');
-    expect(rds.toJSON().world.regions['us-west-2'].clusters['aurora-staging'].masterPasswordChanges).toBe(1);
+    expect(sim.calls.ModifyDBCluster).toBe(1);
+    expect(JSON.stringify(sim.toJSON())).not.toContain('n3w-Secret-Value!');
+    expect(sim.toJSON().world.regions['us-west-2'].clusters['aurora-staging'].masterPasswordChanges).toBe(1);
     const bad = await failure(rds.modifyClusterMasterPassword('us-west-2', 'aurora-staging', 'has@sign'));
     expect(bad.name).toBe('InvalidParameterValue');
     expect(bad.message).not.toContain('has@sign');
@@ -288,7 +307,7 @@ describe('SimulatedRds restore and instances', () => {
 
 describe('SimulatedRds deletion', () => {
   it('refuses to delete a cluster with instances, then deletes instance and cluster with a final snapshot', async () => {
-    const { rds, clock, ids } = setup();
+    const { rds, sim, clock, ids } = setup();
     const refused = await failure(rds.deleteCluster('us-west-2', { clusterId: 'aurora-staging', finalSnapshotId: 'aurora-staging-final' }));
     expect(refused.name).toBe('InvalidDBClusterStateFault');
     expect(refused.message).toContain('non-deleting state');
@@ -308,15 +327,15 @@ describe('SimulatedRds deletion', () => {
     expect(await rds.describeCluster('us-west-2', 'aurora-staging')).toBeUndefined();
     expect(await rds.describeClusterSnapshot('us-west-2', 'aurora-staging-final')).toMatchObject({ status: 'available', snapshotType: 'manual', sourceClusterId: 'aurora-staging' });
     expect(ids()).toEqual(['RDS-EVENT-0003 aurora-staging-writer +6m', 'RDS-EVENT-0171 aurora-staging +10m', 'RDS-EVENT-0075 aurora-staging-final +10m']);
-    expect(rds.history.filter((h) => h.kind === 'cluster').map((h) => [h.from, h.to, h.atMs - START])).toEqual([
+    expect(sim.history.filter((h) => h.kind === 'cluster').map((h) => [h.from, h.to, h.atMs - START])).toEqual([
       ['available', 'deleting', 6 * MIN],
       ['deleting', null, 10 * MIN],
     ]);
-    expect(rds.calls).toMatchObject({ DeleteDBCluster: 3, DeleteDBInstance: 2 });
+    expect(sim.calls).toMatchObject({ DeleteDBCluster: 3, DeleteDBInstance: 2 });
   });
 
   it('waits for instances still deleting before the cluster is gone', async () => {
-    const { rds, clock, ids } = setup();
+    const { rds, sim, clock, ids } = setup();
     await rds.deleteInstance('us-west-2', 'aurora-staging-writer');
     await rds.deleteCluster('us-west-2', { clusterId: 'aurora-staging' });
     clock.advanceMinutes(4);
@@ -326,7 +345,7 @@ describe('SimulatedRds deletion', () => {
   });
 
   it('refuses to delete a protected cluster (InvalidParameterCombination) and an existing final snapshot id', async () => {
-    const { rds } = setup();
+    const { rds, sim } = setup();
     await rds.deleteInstance('us-east-1', 'aurora-prod-writer');
     const refused = await failure(rds.deleteCluster('us-east-1', { clusterId: 'aurora-prod' }));
     expect(refused.name).toBe('InvalidParameterCombination');
@@ -343,7 +362,7 @@ describe('SimulatedRds deletion', () => {
 
 describe('SimulatedRds faults', () => {
   async function outcomes(seed: number) {
-    const { rds } = setup({ faults: { throttleRate: 0.2, transientRate: 0.2, random: seeded(seed) } });
+    const { rds, sim } = setup({ faults: { throttleRate: 0.2, transientRate: 0.2, random: seeded(seed) } });
     const out: string[] = [];
     for (let n = 0; n < 60; n++) {
       try {
@@ -353,7 +372,7 @@ describe('SimulatedRds faults', () => {
         out.push((e as Error).name);
       }
     }
-    return { out, rds };
+    return { out, rds, sim };
   }
 
   it('throttles and fails transiently, reproducibly for a seed', async () => {
@@ -365,12 +384,12 @@ describe('SimulatedRds faults', () => {
     expect(a.out).toContain('Throttling');
     expect(a.out).toContain('ServiceUnavailable');
     expect(a.out).toContain('ok');
-    expect(a.rds.calls.DescribeDBClusters).toBe(60);
-    expect(a.rds.throttled).toBe(a.out.filter((x) => x === 'Throttling').length);
+    expect(a.sim.calls.DescribeDBClusters).toBe(60);
+    expect(a.sim.throttled).toBe(a.out.filter((x) => x === 'Throttling').length);
   });
 
   it('maps injected faults to retryable pipeline codes', async () => {
-    const { rds } = setup({ faults: { throttleRate: 0, transientRate: 1, random: () => 0 } });
+    const { rds, sim } = setup({ faults: { throttleRate: 0, transientRate: 1, random: () => 0 } });
     const e = await failure(rds.describeCluster('us-west-2', 'aurora-staging'));
     expect(e.$metadata?.httpStatusCode).toBe(503);
     expect(e.$fault).toBe('server');
@@ -378,7 +397,7 @@ describe('SimulatedRds faults', () => {
   });
 
   it('throttles with a token bucket on the virtual clock shared by all regions', async () => {
-    const { rds, clock } = setup({ rateLimit: { perSecond: 2, burst: 3 } });
+    const { rds, sim, clock } = setup({ rateLimit: { perSecond: 2, burst: 3 } });
     await rds.describeCluster('us-west-2', 'aurora-staging');
     await rds.describeCluster('us-east-1', 'aurora-prod');
     await rds.listAutomatedSnapshots('us-east-1', 'aurora-prod');
@@ -388,8 +407,8 @@ describe('SimulatedRds faults', () => {
     clock.advanceTo(clock.t + 500);
     await rds.describeCluster('us-west-2', 'aurora-staging');
     expect((await failure(rds.describeCluster('us-west-2', 'aurora-staging'))).name).toBe('Throttling');
-    expect(rds.throttled).toBe(2);
-    expect(rds.calls.DescribeDBClusters).toBe(5);
+    expect(sim.throttled).toBe(2);
+    expect(sim.calls.DescribeDBClusters).toBe(5);
   });
 
   async function eventsUnder(eventFaults: SimulatedRdsOptions['eventFaults']) {
@@ -401,18 +420,18 @@ describe('SimulatedRds faults', () => {
   }
 
   it('drops events', async () => {
-    const { events, rds } = await eventsUnder({ dropRate: 1, duplicateRate: 0, lateMaxMs: 0, random: seeded(1) });
+    const { events, rds, sim } = await eventsUnder({ dropRate: 1, duplicateRate: 0, lateMaxMs: 0, random: seeded(1) });
     expect(events).toHaveLength(0);
-    expect(rds.eventStats).toMatchObject({ dropped: 2, emitted: 0 });
+    expect(sim.eventStats).toMatchObject({ dropped: 2, emitted: 0 });
     expect((await rds.describeInstance('us-west-2', 'r1'))?.status).toBe('available');
   });
 
   it('duplicates events with the same event id', async () => {
-    const { events, rds } = await eventsUnder({ dropRate: 0, duplicateRate: 1, lateMaxMs: 0, random: seeded(1) });
+    const { events, rds, sim } = await eventsUnder({ dropRate: 0, duplicateRate: 1, lateMaxMs: 0, random: seeded(1) });
     expect(events.map((e) => e.env.detail.SourceIdentifier)).toEqual(['r1', 'r1', 'r2', 'r2']);
     expect(events[0].env).toEqual(events[1].env);
     expect(events[0]).not.toBe(events[1]);
-    expect(rds.eventStats).toMatchObject({ duplicated: 2, emitted: 4 });
+    expect(sim.eventStats).toMatchObject({ duplicated: 2, emitted: 4 });
   });
 
   it('delivers events late, possibly out of order, reproducibly for a seed', async () => {
@@ -429,7 +448,7 @@ describe('SimulatedRds faults', () => {
       expect(e.env.time).toBe('2026-11-24T02:10:00Z');
     }
     expect(a.events.some((e) => e.atMs > START + 10 * MIN)).toBe(true);
-    expect(a.rds.eventStats.late).toBeGreaterThan(0);
+    expect(a.sim.eventStats.late).toBeGreaterThan(0);
   });
 });
 
@@ -442,7 +461,7 @@ describe('SimulatedRds.fromScenario', () => {
       durations: { createInstanceMinutes: 3 },
       faults: { eventLateMaxSeconds: 60, eventDuplicateRate: 1 },
     });
-    const rds = SimulatedRds.fromScenario(scenario, { clock, setTimer: (at, fn) => clock.setTimer(at, fn), emit: (e) => events.push(e), random: () => 0.5 });
+    const rds = SimulatedRds.fromScenario(scenario, { clock, setTimer: (at, fn) => clock.setTimer(at, fn), emit: (e) => events.push(e), random: () => 0.5 }).adapter();
     await rds.createInstance('us-west-2', { instanceId: 'r1', clusterId: 'aurora-staging', instanceClass: 'db.r6g.large', engine: 'aurora-postgresql', tags: {} });
     clock.advanceTo(START + 3 * MIN + 29_999);
     expect(events).toHaveLength(0);
@@ -454,7 +473,7 @@ describe('SimulatedRds.fromScenario', () => {
       emit: () => {},
       random: () => 0.5,
     });
-    expect((await failure(throttled.describeCluster('us-west-2', 'aurora-staging'))).name).toBe('Throttling');
+    expect((await failure(throttled.adapter().describeCluster('us-west-2', 'aurora-staging'))).name).toBe('Throttling');
   });
 });
 
@@ -464,33 +483,35 @@ describe('SimulatedRds persistence', () => {
     await copyToWest(first.rds);
     await first.rds.deleteInstance('us-west-2', 'aurora-staging-writer');
     first.clock.advanceMinutes(5);
-    const saved = JSON.parse(JSON.stringify(first.rds.toJSON()));
+    const saved = JSON.parse(JSON.stringify(first.sim.toJSON()));
 
     // A later process: a new clock at the same virtual time, no timers, and the saved state.
     const clock = new FakeClock(first.clock.t);
     const events: RdsEventEnvelope[] = [];
-    const rds = SimulatedRds.fromJSON(saved, {
+    const sim = SimulatedRds.fromJSON(saved, {
       clock,
       setTimer: clock.setTimer,
       emit: (e) => events.push(e),
       eventFaults: { dropRate: 0, duplicateRate: 0, lateMaxMs: 2 * MIN, random: () => 0.5 },
     });
-    expect(rds.calls.CopyDBClusterSnapshot).toBe(1);
-    expect(rds.history).toEqual(first.rds.history);
+    const rds = sim.adapter();
+    expect(sim.calls.CopyDBClusterSnapshot).toBe(1);
+    expect(sim.history).toEqual(first.sim.history);
     expect(await rds.describeClusterSnapshot('us-west-2', 'copy-1')).toMatchObject({ status: 'copying', percentProgress: 41 });
 
     // The instance finishes deleting at +6m; its event is one minute late: in flight when we save again at +6.5m.
     clock.advanceTo(START + 6.5 * MIN);
     expect(events).toHaveLength(0);
-    const saved2 = JSON.parse(JSON.stringify(rds.toJSON()));
+    const saved2 = JSON.parse(JSON.stringify(sim.toJSON()));
     const clock3 = new FakeClock(clock.t);
     const events3: RdsEventEnvelope[] = [];
-    const rds3 = SimulatedRds.fromJSON(saved2, { clock: clock3, setTimer: clock3.setTimer, emit: (e) => events3.push(e) });
+    const sim3 = SimulatedRds.fromJSON(saved2, { clock: clock3, setTimer: clock3.setTimer, emit: (e) => events3.push(e) });
+    const rds3 = sim3.adapter();
     clock3.advanceTo(START + 7 * MIN);
     expect(events3.map((e) => e.detail.EventID)).toEqual(['RDS-EVENT-0003']);
     clock3.advanceTo(START + 12 * MIN);
     expect((await rds3.describeClusterSnapshot('us-west-2', 'copy-1'))?.status).toBe('available');
-    expect(rds3.history.at(-1)).toMatchObject({ kind: 'snapshot', id: 'copy-1', from: 'copying', to: 'available', atMs: START + 12 * MIN });
+    expect(sim3.history.at(-1)).toMatchObject({ kind: 'snapshot', id: 'copy-1', from: 'copying', to: 'available', atMs: START + 12 * MIN });
 
     // The restored simulator keeps working: restore and create the writer.
     await rds3.restoreClusterFromSnapshot('us-west-2', restoreInput('aurora-qa'));
@@ -500,6 +521,6 @@ describe('SimulatedRds persistence', () => {
 
   it('refuses state that was not saved by toJSON', () => {
     const clock = new FakeClock();
-    expect(() => SimulatedRds.fromJSON({ version: 2 }, { clock, setTimer: clock.setTimer, emit: () => {} })).toThrow(/version 1/);
+    expect(() => SimulatedRds.fromJSON({ version: 2 }, { clock, setTimer: clock.setTimer, emit: () => {} })).toThrow(/version 2/);
   });
 });

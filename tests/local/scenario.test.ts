@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { buildWorld, DEFAULT_SCENARIO, loadScenarioFile, parseScenario, scenarioSchema } from '../../src/lib/local/scenario';
+import { DEFAULT_SCENARIO, loadScenarioFile, parseScenario, scenarioSchema } from '../../src/lib/local/scenario';
+import { buildWorld } from '../../src/lib/local/rds/world';
 import { restoreRequest } from '../../src/schemas/restore-request';
 import { MANAGED_BY_TAG, MANAGED_BY_VALUE } from '../../src/lib/tags';
 

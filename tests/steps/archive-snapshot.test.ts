@@ -26,7 +26,7 @@ describe('archive-snapshot', () => {
     const { id, trigger, state, copyId } = await usersConfigured(w, CROSS_REGION);
     expect(state.snapshot_details.copied).toBe(true);
     await w.run('archive-snapshot', trigger);
-    expect(await w.sim.describeClusterSnapshot('us-west-2', copyId)).toBeUndefined();
+    expect(await w.rds.describeClusterSnapshot('us-west-2', copyId)).toBeUndefined();
     const [succeeded] = w.publishedOf(id, 'RestoreSucceeded');
     expect(succeeded.detail).toMatchObject({ clusterId: 'staging', region: 'us-west-2', writerEndpoint: state.restore_details.writer_endpoint, snapshotArchive: 'deleted' });
     expect((await w.state(id)).snapshot_details.archive).toBe('deleted');
@@ -37,7 +37,7 @@ describe('archive-snapshot', () => {
     const { id, copyId } = await usersConfigured(w, { ...CROSS_REGION, keepSnapshot: true });
     const r = await w.decide('archive-snapshot', id);
     expect(r).toMatchObject({ kind: 'done', event: { type: 'RestoreSucceeded', detail: { snapshotArchive: 'retained' } }, audit: { type: 'SNAPSHOT_RETAINED' } });
-    expect((await w.sim.describeClusterSnapshot('us-west-2', copyId))!.status).toBe('available');
+    expect((await w.rds.describeClusterSnapshot('us-west-2', copyId))!.status).toBe('available');
     expect(w.sim.calls.DeleteDBClusterSnapshot).toBe(0);
   });
 
@@ -48,13 +48,13 @@ describe('archive-snapshot', () => {
     const r = await w.decide('archive-snapshot', id);
     expect(r).toMatchObject({ kind: 'done', event: { detail: { snapshotArchive: 'not-copied' } }, audit: { type: 'SNAPSHOT_NOT_COPIED' } });
     expect(w.sim.calls.DeleteDBClusterSnapshot).toBe(0);
-    expect(await w.sim.describeClusterSnapshot('us-east-1', copyId)).toBeDefined();
+    expect(await w.rds.describeClusterSnapshot('us-east-1', copyId)).toBeDefined();
   });
 
   it('a copy that is already gone (a retry, or someone deleted it) still succeeds', async () => {
     const w = await TestWorld.create(dynamo);
     const { id, copyId } = await usersConfigured(w, CROSS_REGION);
-    await w.sim.deleteClusterSnapshot('us-west-2', copyId);
+    await w.rds.deleteClusterSnapshot('us-west-2', copyId);
     const r = await w.decide('archive-snapshot', id);
     expect(r).toMatchObject({ kind: 'done', event: { type: 'RestoreSucceeded', detail: { snapshotArchive: 'deleted' } } });
     expect(w.sim.calls.DeleteDBClusterSnapshot).toBe(2);

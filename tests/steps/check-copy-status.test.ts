@@ -53,7 +53,7 @@ describe('check-copy-status', () => {
   it('when the copy vanished: CopyFailed naming it', async () => {
     const w = await TestWorld.create(dynamo);
     const { id, targetId } = await copying(w);
-    await w.sim.deleteClusterSnapshot('us-west-2', targetId); // someone deleted (cancelled) it
+    await w.rds.deleteClusterSnapshot('us-west-2', targetId); // someone deleted (cancelled) it
     const r = await w.decide('check-copy-status', id);
     expect(r).toMatchObject({ kind: 'failed', code: 'CopyFailed' });
     expect(r.kind === 'failed' && r.message).toBe(`the copy ${targetId} no longer exists in us-west-2`);
@@ -74,7 +74,7 @@ describe('check-copy-status', () => {
   it('retries of a check that is still waiting count in the operation\'s retry_count too', async () => {
     const w = await TestWorld.create(dynamo, { rateLimit: { perSecond: 1, burst: 1 } });
     const { id, started } = await copying(w);
-    await w.sim.describeClusterSnapshot('us-west-2', 'anything').catch(() => undefined); // this second's token is gone
+    await w.rds.describeClusterSnapshot('us-west-2', 'anything').catch(() => undefined); // this second's token is gone
     const before = (await w.state(id)).metrics.retry_count;
     const throttled = w.sim.throttled;
     await w.run('check-copy-status', started);

@@ -44,7 +44,7 @@ describe('check-delete-status', () => {
     // The RDS event names the instance only: the resource index maps it to the operation.
     await w.run('check-delete-status', instanceDeleted[0]);
     expect(w.sim.calls.DeleteDBCluster).toBe(1);
-    expect((await w.sim.describeCluster('us-west-2', 'staging'))!.status).toBe('deleting');
+    expect((await w.rds.describeCluster('us-west-2', 'staging'))!.status).toBe('deleting');
     expect(w.publishedOf(id, 'TargetCleared')).toHaveLength(0);
     expect(w.scheduler.pending().some((s) => s.name.startsWith(`${id}-delete-`))).toBe(false); // an RDS event arms no re-check
 
@@ -57,7 +57,7 @@ describe('check-delete-status', () => {
     const [cleared] = w.publishedOf(id, 'TargetCleared');
     expect(cleared.detail).toMatchObject({ deleted: true, finalSnapshotId: finalId });
     expect(await w.state(id)).toMatchObject({ status: 'TARGET_CLEARED', restore_details: { deleted_existing_cluster: true } });
-    expect((await w.sim.describeClusterSnapshot('us-west-2', finalId))!.status).toBe('available');
+    expect((await w.rds.describeClusterSnapshot('us-west-2', finalId))!.status).toBe('available');
   });
 
   it('RDS events of a target an EARLIER operation created (its operation tag) still wake this operation', async () => {
@@ -100,7 +100,7 @@ describe('check-delete-status', () => {
     expect(failed.detail).toMatchObject({ step: 'check-delete-status', code: 'DeletionRefused' });
     expect(failed.detail.message).toContain('not created by this pipeline');
     expect(w.sim.calls.DeleteDBCluster).toBe(0);
-    expect((await w.sim.describeCluster('us-west-2', 'staging'))!.status).toBe('available');
+    expect((await w.rds.describeCluster('us-west-2', 'staging'))!.status).toBe('available');
   });
 
   it('deletion protection switched on meanwhile → DeletionRefused', async () => {
@@ -120,7 +120,7 @@ describe('check-delete-status', () => {
     const w = await TestWorld.create(dynamo);
     const { id } = await deleting(w);
     w.settleRds();
-    await w.sim.deleteCluster('us-west-2', { clusterId: 'staging' }); // someone else finished the job
+    await w.rds.deleteCluster('us-west-2', { clusterId: 'staging' }); // someone else finished the job
     w.settleRds();
     const r = await w.decide('check-delete-status', id);
     expect(r).toMatchObject({ kind: 'done', status: 'TARGET_CLEARED', event: { type: 'TargetCleared', detail: { deleted: true } } });

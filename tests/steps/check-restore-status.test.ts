@@ -42,7 +42,7 @@ describe('check-restore-status', () => {
     const w = await TestWorld.create(dynamo);
     const { id } = await restoring(w);
     w.settleRds();
-    await w.sim.deleteInstance('us-east-1', 'restored-writer');
+    await w.rds.deleteInstance('us-east-1', 'restored-writer');
     w.settleRds();
     const r = await w.decide('check-restore-status', id);
     expect(r).toMatchObject({ kind: 'failed', code: 'RestoreFailed' });
@@ -54,7 +54,7 @@ describe('check-restore-status', () => {
     const { id, started } = await restoring(w);
     w.settleRds();
     await w.run('check-restore-status', started);
-    const cluster = (await w.sim.describeCluster('us-east-1', 'restored'))!;
+    const cluster = (await w.rds.describeCluster('us-east-1', 'restored'))!;
     const [available] = w.publishedOf(id, 'ClusterAvailable');
     expect(available.detail).toMatchObject({
       clusterId: 'restored',

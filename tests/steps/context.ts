@@ -20,8 +20,9 @@ import { startLocalDynamo, type LocalDynamo } from '../../src/lib/local/dynalite
 import { FileLogger, MemoryMetrics } from '../../src/lib/local/observability';
 import { LocalOutbox } from '../../src/lib/local/outbox';
 import { localConfig } from '../../src/lib/local/pipeline';
-import { SimulatedRds, type ApiFaults, type RateLimit, type SimulatedRdsOptions } from '../../src/lib/local/rds-sim';
-import { buildWorld, parseScenario, type ScenarioInput, type World } from '../../src/lib/local/scenario';
+import { SimulatedRds, type ApiFaults, type RateLimit, type SimulatedRdsOptions } from '../../src/lib/local/rds';
+import { parseScenario, type ScenarioInput } from '../../src/lib/local/scenario';
+import { buildWorld, type World } from '../../src/lib/local/rds/world';
 import { LocalScheduler } from '../../src/lib/local/scheduler';
 import { LocalSecrets } from '../../src/lib/local/secrets';
 import type { DatabaseAdmin, Rds } from '../../src/lib/ports';
@@ -184,7 +185,7 @@ export class TestWorld {
     this.deps = {
       config,
       clock: this.clock,
-      rds: this.sim,
+      rds: this.sim.adapter(),
       bus: busPort,
       scheduler: this.scheduler,
       notifier: this.outbox,
@@ -214,6 +215,11 @@ export class TestWorld {
     return w;
   }
 
+  /** The steps' RDS port: the AWS adapter over the simulator. */
+  get rds(): Rds {
+    return this.deps.rds;
+  }
+
   /**
    * Changes the simulated world between two steps ("someone changed the cluster meanwhile"): the
    * simulator is saved, edited and restored (its persistence format), and becomes the steps' Rds.
@@ -228,7 +234,7 @@ export class TestWorld {
     if (api.apiFaults) this.simOptions.faults = { ...api.apiFaults, random: () => 0 };
     if (api.rateLimit) this.simOptions.rateLimit = api.rateLimit;
     this.sim = SimulatedRds.fromJSON(saved, this.simOptions);
-    this.deps.rds = this.sim;
+    this.deps.rds = this.sim.adapter();
     return this.sim;
   }
 

@@ -42,7 +42,7 @@ describe('copy-snapshot', () => {
     expect(targetId).toBe(`aurora-restore-${id.slice(-6)}-aurora-prod-2026-11-23-00-05`);
     const [started] = w.publishedOf(id, 'CopyStarted');
     expect(started.detail.target).toEqual({ snapshotId: targetId, snapshotArn: `arn:aws:rds:us-west-2:123456789012:cluster-snapshot:${targetId}`, region: 'us-west-2' });
-    const copy = await w.sim.describeClusterSnapshot('us-west-2', targetId);
+    const copy = await w.rds.describeClusterSnapshot('us-west-2', targetId);
     expect(copy).toMatchObject({ status: 'copying', encrypted: true, kmsKeyId: KEY_WEST });
     expect(copy!.tags).toEqual({ [MANAGED_BY_TAG]: MANAGED_BY_VALUE, [OPERATION_TAG]: id });
     const state = await w.state(id);
@@ -79,7 +79,7 @@ describe('copy-snapshot', () => {
     // The first invocation claimed the step and started the copy, then died before recording it.
     const state = await w.state(id);
     expect(await w.store.claim(state, 'copy-snapshot', w.clock.now(), w.deps.config.LAMBDA_TIMEOUT_SECONDS * 1000)).toBeDefined();
-    await w.sim.copyClusterSnapshot({
+    await w.rds.copyClusterSnapshot({
       sourceRegion: 'us-east-1',
       targetRegion: 'us-west-2',
       sourceSnapshotArn: state.snapshot_details.snapshot_arn!,
@@ -106,7 +106,7 @@ describe('copy-snapshot', () => {
     const { id } = await w.request(CROSS_REGION);
     await w.advance(id, 'copy-snapshot');
     const state = await w.state(id);
-    await w.sim.copyClusterSnapshot({
+    await w.rds.copyClusterSnapshot({
       sourceRegion: 'us-east-1',
       targetRegion: 'us-west-2',
       sourceSnapshotArn: state.snapshot_details.snapshot_arn!,

@@ -40,7 +40,7 @@ describe('delete-rds', () => {
     expect(statusOf(w, 'instance', 'staging-writer')).toBe('deleting');
     expect(statusOf(w, 'instance', 'staging-reader')).toBe('deleting');
     expect(w.sim.calls.DeleteDBCluster).toBe(0);
-    expect((await w.sim.describeCluster('us-west-2', 'staging'))!.status).toBe('available');
+    expect((await w.rds.describeCluster('us-west-2', 'staging'))!.status).toBe('available');
     expect(await w.state(id)).toMatchObject({ status: 'DELETE_IN_PROGRESS', next_step: 'CHECK_DELETE_STATUS', restore_details: { final_snapshot_id: finalId } });
     // The instances are indexed, so their RDS events find this operation.
     expect(await w.store.operationForResource('us-west-2', 'staging-writer')).toBe(id);
@@ -57,7 +57,7 @@ describe('delete-rds', () => {
     await w.run('delete-rds', await w.advance(id, 'delete-rds'));
     expect(w.sim.calls.DeleteDBCluster).toBe(1);
     expect(statusOf(w, 'cluster', 'staging')).toBe('deleting');
-    expect((await w.sim.describeClusterSnapshot('us-west-2', finalSnapshotId(id, 'staging')))!.status).toBe('creating');
+    expect((await w.rds.describeClusterSnapshot('us-west-2', finalSnapshotId(id, 'staging')))!.status).toBe('creating');
   });
 
   it('skipFinalSnapshot: no final snapshot id, none taken', async () => {

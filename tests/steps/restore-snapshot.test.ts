@@ -31,7 +31,7 @@ describe('restore-snapshot', () => {
     expect(started.detail).toMatchObject({ clusterId: 'restored', instanceId: 'restored-writer', region: 'us-east-1' });
     expect(creations(w, 'cluster', 'restored')).toEqual([expect.objectContaining({ to: 'creating', tags: ours })]);
     expect(creations(w, 'instance', 'restored-writer')).toEqual([expect.objectContaining({ to: 'creating', tags: ours })]);
-    expect((await w.sim.describeInstance('us-east-1', 'restored-writer'))!.instanceClass).toBe('db.r6g.large');
+    expect((await w.rds.describeInstance('us-east-1', 'restored-writer'))!.instanceClass).toBe('db.r6g.large');
     expect(await w.state(id)).toMatchObject({
       status: 'RESTORE_IN_PROGRESS',
       next_step: 'CHECK_RESTORE_STATUS',
@@ -44,7 +44,7 @@ describe('restore-snapshot', () => {
     const w = await TestWorld.create(dynamo);
     const { id, envelope, ours } = await cleared(w);
     // The crashed attempt restored the cluster, then died before the instance and the state write.
-    await w.sim.restoreClusterFromSnapshot('us-east-1', { clusterId: 'restored', snapshotId: SNAPSHOT, engine: 'aurora-postgresql', securityGroupIds: [], tags: ours });
+    await w.rds.restoreClusterFromSnapshot('us-east-1', { clusterId: 'restored', snapshotId: SNAPSHOT, engine: 'aurora-postgresql', securityGroupIds: [], tags: ours });
     await w.run('restore-snapshot', envelope);
 
     expect(w.publishedOf(id, 'ClusterRestoreStarted')).toHaveLength(1);
@@ -56,8 +56,8 @@ describe('restore-snapshot', () => {
   it('a retry after a crash that created both recognises both and creates nothing', async () => {
     const w = await TestWorld.create(dynamo);
     const { id, envelope, ours } = await cleared(w);
-    await w.sim.restoreClusterFromSnapshot('us-east-1', { clusterId: 'restored', snapshotId: SNAPSHOT, engine: 'aurora-postgresql', securityGroupIds: [], tags: ours });
-    await w.sim.createInstance('us-east-1', { instanceId: 'restored-writer', clusterId: 'restored', instanceClass: 'db.r6g.large', engine: 'aurora-postgresql', tags: ours });
+    await w.rds.restoreClusterFromSnapshot('us-east-1', { clusterId: 'restored', snapshotId: SNAPSHOT, engine: 'aurora-postgresql', securityGroupIds: [], tags: ours });
+    await w.rds.createInstance('us-east-1', { instanceId: 'restored-writer', clusterId: 'restored', instanceClass: 'db.r6g.large', engine: 'aurora-postgresql', tags: ours });
     const r = await w.decide('restore-snapshot', id, envelope);
     expect(r).toMatchObject({ kind: 'done', event: { type: 'ClusterRestoreStarted' } });
     expect(w.sim.calls.CreateDBInstance).toBe(2);
@@ -67,7 +67,7 @@ describe('restore-snapshot', () => {
   it('a cluster of the same name that is not ours (it appeared after the target was cleared) → TargetExists', async () => {
     const w = await TestWorld.create(dynamo);
     const { id, envelope } = await cleared(w);
-    await w.sim.restoreClusterFromSnapshot('us-east-1', { clusterId: 'restored', snapshotId: SNAPSHOT, engine: 'aurora-postgresql', securityGroupIds: [], tags: { team: 'other' } });
+    await w.rds.restoreClusterFromSnapshot('us-east-1', { clusterId: 'restored', snapshotId: SNAPSHOT, engine: 'aurora-postgresql', securityGroupIds: [], tags: { team: 'other' } });
     await w.run('restore-snapshot', envelope);
     const [failed] = w.publishedOf(id, 'RestoreFailed');
     expect(failed.detail).toMatchObject({ step: 'restore-snapshot', code: 'TargetExists' });
@@ -78,8 +78,8 @@ describe('restore-snapshot', () => {
   it('a writer instance of the same name that is not ours → TargetExists', async () => {
     const w = await TestWorld.create(dynamo);
     const { id, envelope, ours } = await cleared(w);
-    await w.sim.restoreClusterFromSnapshot('us-east-1', { clusterId: 'restored', snapshotId: SNAPSHOT, engine: 'aurora-postgresql', securityGroupIds: [], tags: ours });
-    await w.sim.createInstance('us-east-1', { instanceId: 'restored-writer', clusterId: 'restored', instanceClass: 'db.r6g.large', engine: 'aurora-postgresql', tags: { [OPERATION_TAG]: 'restore-20261101-000000-other1' } });
+    await w.rds.restoreClusterFromSnapshot('us-east-1', { clusterId: 'restored', snapshotId: SNAPSHOT, engine: 'aurora-postgresql', securityGroupIds: [], tags: ours });
+    await w.rds.createInstance('us-east-1', { instanceId: 'restored-writer', clusterId: 'restored', instanceClass: 'db.r6g.large', engine: 'aurora-postgresql', tags: { [OPERATION_TAG]: 'restore-20261101-000000-other1' } });
     const r = await w.decide('restore-snapshot', id, envelope);
     expect(r).toMatchObject({ kind: 'failed', code: 'TargetExists' });
     expect(r.kind === 'failed' && r.message).toContain('instance restored-writer');

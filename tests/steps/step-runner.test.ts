@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_SOURCE } from '../../src/events/catalogue';
 import { RDS_EVENT_IDS, RDS_SOURCE } from '../../src/events/rds';
 import type { LocalDynamo } from '../../src/lib/local/dynalite';
-import { rdsFault } from '../../src/lib/local/rds-sim';
+import { rdsFault } from '../../src/lib/local/rds';
 import { StepBusyError, runStep } from '../../src/lib/step-runner';
 import { snapshotCheck } from '../../src/lib/steps/snapshot-check';
 import { CROSS_REGION, SAME_REGION, TestWorld, failingRds, sqsRecord, startTables } from './context';
@@ -97,7 +97,7 @@ describe('runStep: idempotency by (operation, step)', () => {
     });
     await expect(w.run('copy-snapshot', orphan)).rejects.toThrow('operation restore-20261124-020000-nobody not found');
     // An RDS event about a resource no operation owns.
-    await w.sim.deleteInstance('us-west-2', 'analytics-writer');
+    await w.rds.deleteInstance('us-west-2', 'analytics-writer');
     w.settleRds();
     const deleted = w.envelopes().find((e) => e.source === RDS_SOURCE)!;
     await expect(w.run('check-delete-status', deleted)).resolves.toBeUndefined();
@@ -136,7 +136,7 @@ describe('runStep: errors', () => {
     const w = await TestWorld.create(dynamo);
     const { id } = await w.request(SAME_REGION);
     const completed = await w.advance(id, 'delete-rds');
-    w.deps.rds = failingRds(w.sim, 'describeCluster', () => new Error('socket hang up'));
+    w.deps.rds = failingRds(w.rds, 'describeCluster', () => new Error('socket hang up'));
     await expect(w.run('delete-rds', completed)).rejects.toThrow('socket hang up');
     expect(w.publishedOf(id, 'RestoreFailed')).toHaveLength(0);
     expect((await w.state(id)).steps['delete-rds']).toMatchObject({ status: 'RUNNING' });
@@ -146,7 +146,7 @@ describe('runStep: errors', () => {
     const w = await TestWorld.create(dynamo);
     const { id } = await w.request(SAME_REGION);
     const completed = await w.advance(id, 'delete-rds');
-    w.deps.rds = failingRds(w.sim, 'describeCluster', () => rdsFault('AccessDenied', 'User is not authorized to perform rds:DescribeDBClusters', 403));
+    w.deps.rds = failingRds(w.rds, 'describeCluster', () => rdsFault('AccessDenied', 'User is not authorized to perform rds:DescribeDBClusters', 403));
     await w.run('delete-rds', completed);
     const [failed] = w.publishedOf(id, 'RestoreFailed');
     expect(failed.detail).toMatchObject({ step: 'delete-rds', code: 'AccessDenied', retryable: false });
@@ -167,7 +167,7 @@ describe('runStep: errors', () => {
     const { id } = await w.request(SAME_REGION);
     const completed = await w.advance(id, 'delete-rds');
     w.editWorld(undefined, { rateLimit: { perSecond: 1, burst: 1 } });
-    await w.sim.describeCluster('us-east-1', 'restored'); // someone else used this second's token
+    await w.rds.describeCluster('us-east-1', 'restored'); // someone else used this second's token
     const before = w.clock.now().getTime();
     await w.run('delete-rds', completed);
     expect(w.publishedOf(id, 'TargetCleared')).toHaveLength(1);
@@ -212,7 +212,7 @@ describe('runStep: errors', () => {
     const w = await TestWorld.create(dynamo);
     const { id } = await w.request(SAME_REGION);
     const started = await w.advance(id, 'check-restore-status');
-    w.deps.rds = failingRds(w.sim, 'describeCluster', () => rdsFault('Throttling', 'Rate exceeded', 400));
+    w.deps.rds = failingRds(w.rds, 'describeCluster', () => rdsFault('Throttling', 'Rate exceeded', 400));
     await w.run('check-restore-status', started);
     expect(w.publishedOf(id, 'RestoreFailed')).toHaveLength(0);
     expect(w.scheduler.pending().map((p) => p.name)).toContain(`${id}-restore-1`);

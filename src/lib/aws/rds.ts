@@ -51,8 +51,11 @@ export class AwsRds implements Rds {
 
   async describeClusterSnapshot(region: string, snapshotId: string): Promise<SnapshotInfo | undefined> {
     try {
-      // An automated snapshot's `rds:` identifier is accepted here as it is.
-      const out = await this.client(region).send(new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: snapshotId }));
+      // "If this identifier is for an automated snapshot, the SnapshotType parameter must also be specified."
+      const automated = snapshotId.startsWith('rds:');
+      const out = await this.client(region).send(
+        new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: snapshotId, ...(automated ? { SnapshotType: 'automated' } : {}) }),
+      );
       const s = out.DBClusterSnapshots?.[0];
       return s ? toSnapshotInfo(s, region) : undefined;
     } catch (err) {
@@ -132,6 +135,7 @@ export class AwsRds implements Rds {
         DBClusterIdentifier: input.clusterId,
         SnapshotIdentifier: input.snapshotId,
         Engine: input.engine,
+        ...(input.engineVersion ? { EngineVersion: input.engineVersion } : {}),
         ...(input.subnetGroup ? { DBSubnetGroupName: input.subnetGroup } : {}),
         VpcSecurityGroupIds: input.securityGroupIds,
         ...(input.kmsKeyId ? { KmsKeyId: input.kmsKeyId } : {}),

@@ -1,5 +1,5 @@
 import { CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { isFault } from '../errors';
+import { PipelineError, isFault } from '../errors';
 import type { Secrets } from '../ports';
 import { sdkClientOptions, toTagList } from './client-options';
 
@@ -24,8 +24,11 @@ export class SecretFormatError extends Error {
 }
 
 /**
- * JSON secrets in Secrets Manager. SDK errors propagate unchanged (ResourceNotFoundException maps
- * to SecretNotFound in classifyError); they never carry the secret's value.
+ * JSON secrets in Secrets Manager. Its "not found" (ResourceNotFoundException) and "cannot decrypt"
+ * (DecryptionFailure: "Secrets Manager can't decrypt the protected secret text using the provided KMS
+ * key.") answers become SecretNotFound / SecretDecryptionFailed here — only Secrets Manager's own
+ * ResourceNotFoundException means a missing secret. Other SDK errors propagate unchanged; none carries
+ * the secret's value.
  */
 export class AwsSecrets implements Secrets {
   private readonly client: SecretsManagerClient;
@@ -35,7 +38,16 @@ export class AwsSecrets implements Secrets {
   }
 
   async getJson(name: string): Promise<unknown> {
-    const out = await this.client.send(new GetSecretValueCommand({ SecretId: name }));
+    let out;
+    try {
+      out = await this.client.send(new GetSecretValueCommand({ SecretId: name }));
+    } catch (err) {
+      if (isFault(err, 'ResourceNotFoundException')) throw new PipelineError('SecretNotFound', `secret ${name} does not exist`);
+      if (isFault(err, 'DecryptionFailure')) {
+        throw new PipelineError('SecretDecryptionFailed', `secret ${name} cannot be decrypted: the function may not use its KMS key (kms:Decrypt via Secrets Manager)`);
+      }
+      throw err;
+    }
     if (typeof out.SecretString !== 'string') throw new SecretFormatError(name, 'SecretString with JSON text, got none (binary or empty secret)');
     try {
       return JSON.parse(out.SecretString);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { EVENT_SOURCE } from '../../events/catalogue';
 import type { EventBridgeEnvelope } from '../../events/envelope';
 import { RDS_SOURCE } from '../../events/rds';
-import { SUBSCRIPTIONS } from '../../events/subscriptions';
+import { SUBSCRIPTIONS, forwardedRdsPattern } from '../../events/subscriptions';
 import { configSchema, loadConfig, localEnvironment, type Config } from '../../schemas/config';
 import { newOperationId } from '../../schemas/identifiers';
 import { isTerminal, type OperationState } from '../../schemas/operation-state';
@@ -17,13 +17,14 @@ import type { Dependencies } from '../dependencies';
 import { domainEvent } from '../../events/catalogue';
 import { StateStore } from '../state-store';
 import { LocalEventBus, LocalEventBusPort, JsonlArchive, InMemoryArchive } from './bus';
+import { DefaultBuses } from './default-buses';
 import { VirtualClock } from './clock';
 import { startLocalDynamo, type LocalDynamo } from './dynalite';
 import { NO_FAULTS, seededRandom, type FaultPlan } from './faults';
 import { FileLogger, MemoryMetrics } from './observability';
 import { LocalOutbox, type OutboxMessage } from './outbox';
 import { startLocalPostgres, seedDemoSchema, type LocalPostgres } from './pglite';
-import { SimulatedRds, type RateLimit } from './rds-sim';
+import { SimulatedRds, type RateLimit } from './rds';
 import { LocalRuntime, type RunSummary, type SqsLambdaHandler } from './runtime';
 import { DEFAULT_SCENARIO, type Scenario } from './scenario';
 import { LocalScheduler } from './scheduler';
@@ -122,17 +123,28 @@ export class LocalPipeline {
       .filter(([, r]) => r.kmsKeys?.length)
       .map(([region, r]) => `${region}=${r.kmsKeys![0]}`)
       .join(',');
-    const config = localConfig({ ...(targetKeys ? { TARGET_KMS_KEYS: targetKeys } : {}), ...options.env });
+    // Restoring into a region other than the pipeline's needs its RDS events forwarded (TARGET_REGIONS): the
+    // local deployment forwards every region of the scenario, as docs/deploy.md tells a real one to.
+    const targetRegions = Object.keys(scenario.regions).filter((r) => r !== (options.env?.REGION ?? localConfig().REGION));
+    const config = localConfig({
+      ...(targetKeys ? { TARGET_KMS_KEYS: targetKeys } : {}),
+      TARGET_REGIONS: targetRegions.join(','),
+      ...options.env,
+    });
     const clock = new VirtualClock({ start: new Date(saved?.clockMs ?? Date.parse(scenario.clockStart)) });
     const archive = dir ? new JsonlArchive(join(dir, 'archive.jsonl')) : new InMemoryArchive();
     const bus = new LocalEventBus({ clock, name: config.EVENT_BUS_NAME, region: config.REGION, archive });
     const busPort = new LocalEventBusPort({ bus });
     const faults = options.faults ?? NO_FAULTS;
     const scheduler = new LocalScheduler({ clock, bus: busPort, delayMs: () => faults.schedulerDelayMs() });
+    // RDS puts its events on the default bus of their region; the deployment's forwarding rules (the pipeline
+    // region's, and one per TARGET_REGIONS entry) send the ones the steps consume to the pipeline bus.
+    const defaultBuses = new DefaultBuses({ clock, account: scenario.account });
+    for (const region of new Set([config.REGION, ...config.TARGET_REGIONS])) defaultBuses.forward(region, forwardedRdsPattern(), bus);
     const rdsOptions = {
       clock,
       setTimer: (at: number, fn: () => void) => clock.setTimer(at, fn),
-      emit: (envelope: EventBridgeEnvelope) => bus.putRaw(envelope),
+      emit: (envelope: EventBridgeEnvelope) => defaultBuses.put(envelope),
       rateLimit: options.rateLimit,
     };
     const random = seededRandom(options.seed ?? 1);
@@ -161,7 +173,7 @@ export class LocalPipeline {
     const deps: Dependencies = {
       config,
       clock,
-      rds,
+      rds: rds.adapter(),
       bus: busPort,
       scheduler,
       notifier: outbox,

@@ -1,7 +1,7 @@
 /**
  * The scenario file: the simulated AWS world a local run starts from (regions, KMS keys, clusters,
  * instances, snapshots), the RDS lifecycle durations, injected failures and faults, and a default
- * restore request. `buildWorld` turns it into the in-memory world `SimulatedRds` mutates.
+ * restore request. `buildWorld` (rds/world.ts) turns it into the in-memory world `SimulatedRds` mutates.
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
@@ -28,6 +28,10 @@ const engine = z.enum(['aurora-postgresql', 'aurora-mysql'], {
 const instanceSchema = z.strictObject({
   id: clusterIdentifier.describe('DB instance identifier'),
   instanceClass: instanceClass.default('db.r6g.large').describe('DB instance class, e.g. db.r6g.large'),
+  status: z
+    .enum(['available', 'creating', 'modifying'], { error: (i) => `expected available, creating or modifying, got ${JSON.stringify(i.input)}` })
+    .default('available')
+    .describe('Instance status at the start; creating and modifying settle after createInstanceMinutes (DeleteDBInstance is refused until then)'),
 });
 
 const automatedSnapshotsSchema = z.strictObject({
@@ -49,7 +53,7 @@ const manualSnapshotSchema = z.strictObject({
 const clusterSchema = z.strictObject({
   id: clusterIdentifier.describe('DB cluster identifier'),
   engine: engine.describe('Aurora engine'),
-  engineVersion: z.string().min(1).optional().describe('Engine version (default: 16.4 for PostgreSQL, 8.0.mysql_aurora.3.08.0 for MySQL)'),
+  engineVersion: z.string().min(1).optional().describe("Engine version (default: the region's default, 16.4 for PostgreSQL, 8.0.mysql_aurora.3.08.0 for MySQL)"),
   status: z
     .enum(['available', 'stopped', 'failed', 'inaccessible-encryption-credentials'], {
       error: (i) => `expected available, stopped, failed or inaccessible-encryption-credentials, got ${JSON.stringify(i.input)}`,
@@ -57,6 +61,7 @@ const clusterSchema = z.strictObject({
     .default('available')
     .describe('Cluster status at the start'),
   deletionProtection: z.boolean().default(false).describe('Deletion protection: DeleteDBCluster is refused while on'),
+  copyTagsToSnapshot: z.boolean().default(false).describe("CopyTagsToSnapshot: the cluster's snapshots (its final snapshot too) get its tags"),
   tags,
   instances: z.array(instanceSchema).default([]).describe('DB instances of the cluster (the first is the writer)'),
   automatedSnapshots: automatedSnapshotsSchema.optional().describe('Daily automated snapshots rds:<id>-YYYY-MM-DD-HH-MM'),
@@ -166,6 +171,8 @@ const DEFAULT_SCENARIO_INPUT: ScenarioInput = {
         {
           id: 'aurora-prod',
           engine: 'aurora-postgresql',
+          // Newer than the region's default (16.4): a restore that does not pass the snapshot's version is refused.
+          engineVersion: '16.6',
           deletionProtection: true,
           tags: { env: 'prod' },
           instances: [{ id: 'aurora-prod-writer', instanceClass: 'db.r6g.large' }],
@@ -207,159 +214,3 @@ const DEFAULT_SCENARIO_INPUT: ScenarioInput = {
 
 /** The built-in world behind `npm start`: a cross-region restore of aurora-prod over a managed aurora-staging. */
 export const DEFAULT_SCENARIO: Scenario = parseScenario(DEFAULT_SCENARIO_INPUT);
-
-// ---------------------------------------------------------------------------------------------
-// The in-memory world (plain JSON, so it persists as is).
-
-export interface SnapshotRecord {
-  snapshotId: string;
-  sourceClusterId: string;
-  status: string;
-  snapshotType: 'automated' | 'manual';
-  createdAt: string;
-  encrypted: boolean;
-  kmsKeyId?: string;
-  engine: string;
-  engineVersion?: string;
-  tags: Record<string, string>;
-  /** Virtual epoch ms when the current transition (copying, creating) started and completes. */
-  startedAtMs?: number;
-  completesAtMs?: number;
-}
-
-export interface ClusterRecord {
-  clusterId: string;
-  status: string;
-  engine: string;
-  engineVersion?: string;
-  deletionProtection: boolean;
-  kmsKeyId?: string;
-  tags: Record<string, string>;
-  /** Snapshot the cluster was restored from. */
-  restoredFrom?: string;
-  /** Final snapshot to take when the deletion completes. */
-  finalSnapshotId?: string;
-  completesAtMs?: number;
-  /** Set when the timer fired but the transition waits on other resources (instances still deleting). */
-  waiting?: boolean;
-  /** How many times the master password was changed. The password itself is never stored. */
-  masterPasswordChanges: number;
-}
-
-export interface InstanceRecord {
-  instanceId: string;
-  clusterId: string;
-  status: string;
-  instanceClass: string;
-  engine: string;
-  tags: Record<string, string>;
-  completesAtMs?: number;
-  /** Set when the instance's own creation time passed but its cluster is not available yet. */
-  waiting?: boolean;
-}
-
-export interface RegionWorld {
-  kmsKeys: string[];
-  inaccessibleKmsKeys: string[];
-  snapshots: Record<string, SnapshotRecord>;
-  clusters: Record<string, ClusterRecord>;
-  instances: Record<string, InstanceRecord>;
-}
-
-export interface World {
-  account: string;
-  durations: Durations;
-  failRestoreOf: string[];
-  regions: Record<string, RegionWorld>;
-}
-
-const DEFAULT_ENGINE_VERSION: Record<string, string> = {
-  'aurora-postgresql': '16.4',
-  'aurora-mysql': '8.0.mysql_aurora.3.08.0',
-};
-
-const pad = (n: number) => String(n).padStart(2, '0');
-
-/** The initial world of a scenario: existing resources only, nothing in progress. */
-export function buildWorld(scenario: Scenario): World {
-  const start = new Date(scenario.clockStart).getTime();
-  const regions: Record<string, RegionWorld> = {};
-  for (const [name, r] of Object.entries(scenario.regions)) {
-    const rw: RegionWorld = {
-      kmsKeys: [...r.kmsKeys],
-      inaccessibleKmsKeys: [...r.inaccessibleKmsKeys],
-      snapshots: {},
-      clusters: {},
-      instances: {},
-    };
-    const key = r.kmsKeys[0];
-    for (const c of r.clusters) {
-      const engineVersion = c.engineVersion ?? DEFAULT_ENGINE_VERSION[c.engine];
-      rw.clusters[c.id] = {
-        clusterId: c.id,
-        status: c.status,
-        engine: c.engine,
-        engineVersion,
-        deletionProtection: c.deletionProtection,
-        kmsKeyId: key,
-        tags: { ...c.tags },
-        masterPasswordChanges: 0,
-      };
-      for (const i of c.instances) {
-        rw.instances[i.id] = {
-          instanceId: i.id,
-          clusterId: c.id,
-          status: 'available',
-          instanceClass: i.instanceClass,
-          engine: c.engine,
-          tags: { ...c.tags },
-        };
-      }
-      if (c.automatedSnapshots) {
-        const { days, hourUtc, minuteUtc } = c.automatedSnapshots;
-        const d = new Date(start);
-        d.setUTCHours(hourUtc, minuteUtc, 0, 0);
-        if (d.getTime() > start) d.setUTCDate(d.getUTCDate() - 1);
-        for (let n = 0; n < days; n++) {
-          const stamp = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}-${pad(d.getUTCHours())}-${pad(d.getUTCMinutes())}`;
-          const id = `rds:${c.id}-${stamp}`;
-          rw.snapshots[id] = {
-            snapshotId: id,
-            sourceClusterId: c.id,
-            status: 'available',
-            snapshotType: 'automated',
-            createdAt: d.toISOString(),
-            encrypted: key !== undefined,
-            kmsKeyId: key,
-            engine: c.engine,
-            engineVersion,
-            tags: {},
-          };
-          d.setUTCDate(d.getUTCDate() - 1);
-        }
-      }
-      for (const m of c.manualSnapshots) {
-        const k = m.kmsKeyId ?? key;
-        rw.snapshots[m.id] = {
-          snapshotId: m.id,
-          sourceClusterId: c.id,
-          status: 'available',
-          snapshotType: 'manual',
-          createdAt: new Date(m.createdAt ?? start - 3_600_000).toISOString(),
-          encrypted: k !== undefined,
-          kmsKeyId: k,
-          engine: c.engine,
-          engineVersion,
-          tags: { ...m.tags },
-        };
-      }
-    }
-    regions[name] = rw;
-  }
-  return {
-    account: scenario.account,
-    durations: { ...scenario.durations },
-    failRestoreOf: [...scenario.failRestoreOf],
-    regions,
-  };
-}

@@ -1,13 +1,14 @@
 /**
  * The local Secrets Manager: secrets as JSON in `<dataDir>/secrets.json` (mode 0600), or in memory.
- * Behaves like the AWS adapter where the pipeline can tell: a missing secret throws
- * `ResourceNotFoundException`, a put returns a stable ARN. Values are never logged.
+ * Behaves like the AWS adapter where the pipeline can tell: a missing secret throws the
+ * `SecretNotFound` PipelineError, a put returns a stable ARN. Values are never logged.
  *
  * @example
  * const secrets = new LocalSecrets({ dataDir: '.aurora-restore' });
  * await secrets.seedDefaults();
  * const master = await secrets.getJson('aurora-restore/master-credentials');
  */
+import { PipelineError } from '../errors';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -52,11 +53,8 @@ export class LocalSecrets implements Secrets {
 
   async getJson(name: string): Promise<unknown> {
     const stored = (await this.read()).secrets[name];
-    if (!stored) {
-      const err = new Error(`Secrets Manager can't find the specified secret: ${name}`);
-      err.name = 'ResourceNotFoundException';
-      throw err;
-    }
+    // As the AWS adapter reports Secrets Manager's ResourceNotFoundException.
+    if (!stored) throw new PipelineError('SecretNotFound', `secret ${name} does not exist`);
     return structuredClone(stored.value);
   }
 

@@ -8,8 +8,10 @@ const RECHECK = { check: 'delete', delaySeconds: (c: Config) => c.SAFETY_RECHECK
 
 /**
  * check-delete-status: woken by RDS "instance deleted" / "cluster deleted" events and by safety-net
- * re-checks. When the instances are gone it deletes the cluster (the safety rules are checked again
- * first); when the cluster is gone the target is clear.
+ * re-checks. While instances remain it deletes those that could not be deleted before (an instance that
+ * was creating or modifying when delete-rds ran is refused by RDS until it settles); when they are gone
+ * it deletes the cluster. The safety rules are checked again before either. When the cluster is gone
+ * the target is clear.
  */
 export const checkDeleteStatus: Step = {
   name: 'check-delete-status',
@@ -32,7 +34,7 @@ export const checkDeleteStatus: Step = {
         audit: { type: 'TARGET_CLEARED', details: { cluster_id: p.target_cluster_id, existed: true, final_snapshot_id: finalId ?? null } },
       };
     }
-    if (cluster.members.length === 0 && cluster.status !== 'deleting') {
+    if (cluster.status !== 'deleting') {
       const verdict = deletionVerdict(cluster, deps.config);
       if (!verdict.allowed) return { kind: 'failed', code: 'DeletionRefused', message: verdict.reason };
       await startDeletion(ctx, cluster, finalId);

@@ -1,5 +1,7 @@
 import type { Config } from '../../schemas/config';
-import type { Step, StepResult } from '../step-runner';
+import { isFault } from '../errors';
+import { MANAGED_BY_TAG, MANAGED_BY_VALUE, OPERATION_TAG } from '../tags';
+import type { Step, StepContext, StepResult } from '../step-runner';
 
 /** How often the wait is re-checked; also when a check cannot be made now. */
 const RECHECK = { check: 'restore', delaySeconds: (c: Config) => c.SAFETY_RECHECK_SECONDS } as const;
@@ -9,7 +11,9 @@ export const FAILED_STATES = ['failed', 'inaccessible-encryption-credentials', '
 
 /**
  * check-restore-status: woken by RDS created/failed events for the cluster and its writer, and by
- * safety-net re-checks. There is no "cluster available" event: availability is confirmed with
+ * safety-net re-checks. The restore is two RDS lifecycles in a row: the cluster, then — once the cluster
+ * is available, as RDS requires — its writer instance, created here (tagged with the operation; a
+ * repeat finds its own instance). There is no "cluster available" event: availability is confirmed with
  * DescribeDBClusters and DescribeDBInstances before moving on.
  */
 export const checkRestoreStatus: Step = {
@@ -29,8 +33,23 @@ export const checkRestoreStatus: Step = {
     if (FAILED_STATES.includes(cluster.status)) {
       return { kind: 'failed', code: 'RestoreFailed', message: `cluster ${clusterId} in ${region} ended ${cluster.status}` };
     }
-    const instance = await ctx.retry(() => deps.rds.describeInstance(region, instanceId));
-    if (!instance) return { kind: 'failed', code: 'RestoreFailed', message: `writer instance ${instanceId} no longer exists in ${region}` };
+    const waiting = (audit: Record<string, unknown>): StepResult => ({
+      kind: 'waiting',
+      check: RECHECK.check,
+      delaySeconds: RECHECK.delaySeconds(deps.config),
+      audit: { type: 'RESTORE_PENDING', details: { cluster_status: cluster.status, ...audit } },
+    });
+    if (cluster.status !== 'available' && !cluster.members.includes(instanceId)) return waiting({ instance_status: null });
+
+    let instance = await ctx.retry(() => deps.rds.describeInstance(region, instanceId));
+    if (!instance) {
+      const created = await createWriter(ctx, clusterId, instanceId);
+      if (created !== 'created') return created;
+      return waiting({ instance_status: 'creating', writer_created: instanceId });
+    }
+    if (instance.tags[OPERATION_TAG] !== state.operation_id) {
+      return { kind: 'failed', code: 'TargetExists', message: `instance ${instanceId} exists in ${region} and was not made by this operation` };
+    }
     if (FAILED_STATES.includes(instance.status)) {
       return { kind: 'failed', code: 'RestoreFailed', message: `writer instance ${instanceId} in ${region} ended ${instance.status}` };
     }
@@ -52,11 +71,35 @@ export const checkRestoreStatus: Step = {
         audit: { type: 'CLUSTER_AVAILABLE', details: { cluster_id: clusterId, writer_endpoint: cluster.endpoint } },
       };
     }
-    return {
-      kind: 'waiting',
-      check: RECHECK.check,
-      delaySeconds: RECHECK.delaySeconds(deps.config),
-      audit: { type: 'RESTORE_PENDING', details: { cluster_status: cluster.status, instance_status: instance.status } },
-    };
+    return waiting({ instance_status: instance.status });
   },
 };
+
+/**
+ * Creates the writer of an available cluster, indexed first so its RDS events find this operation.
+ * `DBInstanceAlreadyExistsFault` is an earlier attempt of ours (or a concurrent wake-up): success when
+ * the instance carries our operation tag.
+ */
+async function createWriter(ctx: StepContext, clusterId: string, instanceId: string): Promise<'created' | StepResult> {
+  const { state, deps, store } = ctx;
+  const p = state.parameters;
+  await store.indexResource(p.target_region, instanceId, state.operation_id, ctx.now);
+  try {
+    await ctx.retry(() =>
+      deps.rds.createInstance(p.target_region, {
+        instanceId,
+        clusterId,
+        instanceClass: p.db_instance_class,
+        engine: state.snapshot_details.engine!,
+        tags: { [MANAGED_BY_TAG]: MANAGED_BY_VALUE, [OPERATION_TAG]: state.operation_id },
+      }),
+    );
+  } catch (e) {
+    if (!isFault(e, 'DBInstanceAlreadyExistsFault')) throw e;
+    const existing = await ctx.retry(() => deps.rds.describeInstance(p.target_region, instanceId));
+    if (existing?.tags[OPERATION_TAG] !== state.operation_id) {
+      return { kind: 'failed', code: 'TargetExists', message: `instance ${instanceId} exists in ${p.target_region} and was not made by this operation` };
+    }
+  }
+  return 'created';
+}

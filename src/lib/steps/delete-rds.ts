@@ -47,8 +47,9 @@ export const deleteRds: Step = {
 
 /**
  * Deletes the cluster's instances, then the cluster once it has none. Safe to call again at any point:
- * whatever is already being deleted is left alone. Shared with check-delete-status, which calls it when
- * the last instance is gone.
+ * whatever is already being deleted, or cannot be deleted yet (an instance still creating or modifying:
+ * InvalidDBInstanceStateFault), is left for the next call. Shared with check-delete-status, which calls
+ * it on every wake-up until the cluster is deleting.
  */
 export async function startDeletion(ctx: StepContext, cluster: ClusterInfo, finalId: string | undefined): Promise<void> {
   const { deps, state, store } = ctx;

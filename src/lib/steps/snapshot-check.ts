@@ -46,6 +46,15 @@ export const snapshotCheck: Step = {
     }
 
     const deadline = new Date(Date.parse(state.start_time) + deps.config.STATE_MACHINE_TIMEOUT_SECONDS * 1000);
+    if (deadline.getTime() <= ctx.now.getTime()) {
+      // A request replayed from the archive, or delivered very late: its deadline has passed. Nothing has
+      // been done yet, and a deadline schedule must never be created in the past (Scheduler refuses it).
+      return {
+        kind: 'failed',
+        code: 'Timeout',
+        message: `the request of ${state.start_time} arrived after its deadline (${deadline.toISOString()}, STATE_MACHINE_TIMEOUT_SECONDS=${deps.config.STATE_MACHINE_TIMEOUT_SECONDS}); nothing was done — request the restore again`,
+      };
+    }
     await deps.scheduler.scheduleOnce({
       name: deadlineScheduleName(id),
       at: deadline,
@@ -83,6 +92,7 @@ export const snapshotCheck: Step = {
           encrypted: snapshot.encrypted,
           kmsKeyId: snapshot.kmsKeyId,
           engine: snapshot.engine,
+          engineVersion: snapshot.engineVersion,
           createdAt: new Date(snapshot.createdAt).toISOString(),
         },
       }),
@@ -94,6 +104,7 @@ export const snapshotCheck: Step = {
           snapshot_arn: snapshot.snapshotArn,
           snapshot_status: snapshot.status,
           engine: snapshot.engine,
+          engine_version: snapshot.engineVersion,
           kms_key_id: snapshot.kmsKeyId,
         },
       },
