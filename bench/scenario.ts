@@ -85,7 +85,11 @@ export function drawDurations(count: number, seed = 7): Durations[] {
   }));
 }
 
-/** The least a restore can take: every wait ends the moment RDS is done. */
+/**
+ * The least a restore can take: every wait ends the moment RDS is done. Sequential: RDS creates the
+ * writer only once the restored cluster is available ("You can create DB instances only after the
+ * RestoreDBClusterFromSnapshot operation has completed and the DB cluster is available").
+ */
 export function rdsFloorMs(d: Durations): number {
-  return (d.copyMinutes + d.deleteInstanceMinutes + d.deleteClusterMinutes + Math.max(d.restoreClusterMinutes, d.createInstanceMinutes)) * 60_000;
+  return (d.copyMinutes + d.deleteInstanceMinutes + d.deleteClusterMinutes + d.restoreClusterMinutes + d.createInstanceMinutes) * 60_000;
 }

@@ -14,7 +14,7 @@ export interface ExecutionState {
   executionId: string;
   request: RestoreRequest;
   kmsKeyId?: string;
-  snapshot?: { id: string; arn: string; engine: string; encrypted: boolean };
+  snapshot?: { id: string; arn: string; engine: string; engineVersion?: string; encrypted: boolean };
   target?: { id: string; arn: string };
   copy?: 'skipped' | 'copying' | 'available' | 'failed';
   delete?: 'started' | 'cleared';
@@ -76,7 +76,7 @@ export const TASKS: Record<string, Task> = {
       : await rds.listAutomatedSnapshots(r.sourceRegion, r.sourceClusterId!);
     const snap = all.find((x) => x.status === 'available');
     if (!snap) throw new TaskError('SnapshotNotFound', `no available snapshot of ${r.sourceClusterId}`);
-    return { ...s, snapshot: { id: snap.snapshotId, arn: snap.snapshotArn, engine: snap.engine, encrypted: snap.encrypted } };
+    return { ...s, snapshot: { id: snap.snapshotId, arn: snap.snapshotArn, engine: snap.engine, engineVersion: snap.engineVersion, encrypted: snap.encrypted } };
   },
 
   async 'copy-snapshot'(rds, s) {
@@ -112,30 +112,36 @@ export const TASKS: Record<string, Task> = {
 
   async 'restore-snapshot'(rds, s) {
     const r = s.request;
-    const tags = { [MANAGED_BY_TAG]: MANAGED_BY_VALUE, [OPERATION_TAG]: s.executionId };
-    const instanceId = writerInstanceId(r.targetClusterId);
     await rds
       .restoreClusterFromSnapshot(r.targetRegion, {
         clusterId: r.targetClusterId,
         snapshotId: s.target!.id,
         engine: s.snapshot!.engine,
+        engineVersion: s.snapshot!.engineVersion,
         subnetGroup: r.subnetGroup,
         securityGroupIds: r.securityGroupIds,
-        tags,
+        tags: { [MANAGED_BY_TAG]: MANAGED_BY_VALUE, [OPERATION_TAG]: s.executionId },
       })
       .catch((e: Error) => ours(e, 'DBClusterAlreadyExistsFault', () => rds.describeCluster(r.targetRegion, r.targetClusterId), s.executionId));
-    await rds
-      .createInstance(r.targetRegion, { instanceId, clusterId: r.targetClusterId, instanceClass: r.instanceClass, engine: s.snapshot!.engine, tags })
-      .catch((e: Error) => ours(e, 'DBInstanceAlreadyExistsFault', () => rds.describeInstance(r.targetRegion, instanceId), s.executionId));
     return { ...s, restore: 'creating' };
   },
 
+  /** As RDS requires, the writer is created once the restored cluster is available (a poll finds it so). */
   async 'check-restore-status'(rds, s) {
     const r = s.request;
     const cluster = await rds.describeCluster(r.targetRegion, r.targetClusterId);
     if (!cluster || FAILED.includes(cluster.status)) return { ...s, restore: 'failed' };
-    const instance = await rds.describeInstance(r.targetRegion, writerInstanceId(r.targetClusterId));
-    if (!instance || FAILED.includes(instance.status)) return { ...s, restore: 'failed' };
+    if (cluster.status !== 'available' && cluster.members.length === 0) return { ...s, restore: 'creating' };
+    const instanceId = writerInstanceId(r.targetClusterId);
+    const instance = await rds.describeInstance(r.targetRegion, instanceId);
+    if (!instance) {
+      const tags = { [MANAGED_BY_TAG]: MANAGED_BY_VALUE, [OPERATION_TAG]: s.executionId };
+      await rds
+        .createInstance(r.targetRegion, { instanceId, clusterId: r.targetClusterId, instanceClass: r.instanceClass, engine: s.snapshot!.engine, tags })
+        .catch((e: Error) => ours(e, 'DBInstanceAlreadyExistsFault', () => rds.describeInstance(r.targetRegion, instanceId), s.executionId));
+      return { ...s, restore: 'creating' };
+    }
+    if (FAILED.includes(instance.status)) return { ...s, restore: 'failed' };
     const done = cluster.status === 'available' && instance.status === 'available';
     return { ...s, restore: done ? 'available' : 'creating', endpoint: cluster.endpoint };
   },

@@ -153,18 +153,14 @@ export const FUNCTION_CALLS: Record<FunctionName, PortCall[]> = {
   ],
   'copy-snapshot': [...RUNNER, 'rds.copyClusterSnapshot', 'rds.describeClusterSnapshot'],
   'check-copy-status': [...WAITING, 'rds.describeClusterSnapshot'],
-  'delete-rds': [...RUNNER, 'state.PutItem', 'rds.describeCluster', 'rds.deleteInstance', 'rds.deleteCluster'],
-  // Deletes the cluster once its instances are gone (delete-rds deleted them).
-  'check-delete-status': [...WAITING, 'rds.describeCluster', 'rds.deleteCluster'],
-  'restore-snapshot': [
-    ...RUNNER,
-    'state.PutItem', // resource index of the writer instance
-    'rds.restoreClusterFromSnapshot',
-    'rds.describeCluster',
-    'rds.createInstance',
-    'rds.describeInstance',
-  ],
-  'check-restore-status': [...WAITING, 'rds.describeCluster', 'rds.describeInstance'],
+  // An instance RDS refuses to delete is described: already deleting, or not yet (creating/modifying)?
+  'delete-rds': [...RUNNER, 'state.PutItem', 'rds.describeCluster', 'rds.deleteInstance', 'rds.describeInstance', 'rds.deleteCluster'],
+  // Deletes the members delete-rds could not (creating/modifying then), then the cluster once they are gone.
+  'check-delete-status': [...WAITING, 'state.PutItem', 'rds.describeCluster', 'rds.deleteInstance', 'rds.describeInstance', 'rds.deleteCluster'],
+  // The cluster only: RDS creates instances once the restored cluster is available.
+  'restore-snapshot': [...RUNNER, 'rds.restoreClusterFromSnapshot', 'rds.describeCluster'],
+  // Creates the writer once the cluster is available (indexed first, for its RDS events).
+  'check-restore-status': [...WAITING, 'state.PutItem', 'rds.describeCluster', 'rds.describeInstance', 'rds.createInstance'],
   'setup-db-users': [...RUNNER, 'secrets.getJson', 'secrets.putJson', 'rds.modifyClusterMasterPassword', 'db.configureUsers', 'db.verifyLogin'],
   'archive-snapshot': [...RUNNER, 'rds.deleteClusterSnapshot'],
   'sns-notification': [

@@ -108,6 +108,8 @@ export const operationState = z.object({
     port: z.number().optional(),
     deleted_existing_cluster: z.boolean().optional(),
     final_snapshot_id: z.string().optional(),
+    /** Instances delete-rds could not delete yet (creating or modifying): check-delete-status deletes them later. */
+    instances_not_yet_deleted: z.array(z.string()).optional(),
     master_secret_name: z.string().optional(),
     users: z.array(z.string()).optional(),
   }),

@@ -99,11 +99,13 @@ describe('AwsRds', () => {
   });
 
   describe('describeClusterSnapshot', () => {
-    it('asks for the snapshot by identifier (an rds: automated id as it is) and maps it', async () => {
+    it('asks for an automated snapshot by identifier with SnapshotType automated, as RDS requires, and maps it', async () => {
       mock.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: [snapshot('rds:aurora-prod-2026-11-24-00-05', '2026-11-24T00:05:00Z')] });
       const s = await rds.describeClusterSnapshot('us-east-1', 'rds:aurora-prod-2026-11-24-00-05');
+      // "If this identifier is for an automated snapshot, the SnapshotType parameter must also be specified."
       expect(mock.commandCalls(DescribeDBClusterSnapshotsCommand)[0].args[0].input).toEqual({
         DBClusterSnapshotIdentifier: 'rds:aurora-prod-2026-11-24-00-05',
+        SnapshotType: 'automated',
       });
       expect(s).toEqual({
         snapshotId: 'rds:aurora-prod-2026-11-24-00-05',

@@ -1,5 +1,6 @@
 import {
   CreateSecretCommand,
+  DecryptionFailure,
   GetSecretValueCommand,
   PutSecretValueCommand,
   ResourceExistsException,
@@ -48,10 +49,19 @@ describe('AwsSecrets', () => {
     await expect(new AwsSecrets({ client }).getJson(NAME)).rejects.toThrow(`secret ${NAME}: expected SecretString`);
   });
 
-  it('a missing secret propagates ResourceNotFoundException (SecretNotFound)', async () => {
+  it("Secrets Manager's ResourceNotFoundException is SecretNotFound, its DecryptionFailure SecretDecryptionFailed — both terminal", async () => {
     mock.on(GetSecretValueCommand).rejects(new ResourceNotFoundException({ message: 'not found', ...meta }));
-    const err = await new AwsSecrets({ client }).getJson(NAME).catch((e: unknown) => e);
-    expect(classifyError(err).code).toBe('SecretNotFound');
+    const missing = await new AwsSecrets({ client }).getJson(NAME).catch((e: unknown) => e);
+    expect(classifyError(missing)).toMatchObject({ code: 'SecretNotFound', retryable: false });
+    expect((missing as Error).message).toContain(NAME);
+    mock.on(GetSecretValueCommand).rejects(new DecryptionFailure({ message: "Secrets Manager can't decrypt the protected secret text using the provided KMS key.", ...meta }));
+    const undecryptable = await new AwsSecrets({ client }).getJson(NAME).catch((e: unknown) => e);
+    expect(classifyError(undecryptable)).toMatchObject({ code: 'SecretDecryptionFailed', retryable: false });
+  });
+
+  it("another service's ResourceNotFoundException (a missing DynamoDB table) is not a missing secret", () => {
+    const table = Object.assign(new Error('Requested resource not found'), { name: 'ResourceNotFoundException' });
+    expect(classifyError(table).code).toBe('InternalError');
   });
 
   it('putJson stores a new version of an existing secret', async () => {

@@ -37,7 +37,8 @@ describe('a crash after a side effect, before the state write', () => {
     const { state } = await run(p);
     expect(counters.afterSideEffect.restoreClusterFromSnapshot).toBe(1);
     expect(state.status).toBe('FAILED');
-    expect(state.error).toMatchObject({ code: 'RestoreFailed', step: 'restore-snapshot' });
+    // The retry found its own cluster and went on; the wait saw RDS fail it.
+    expect(state.error).toMatchObject({ code: 'RestoreFailed', step: 'check-restore-status' });
     expect(state.error!.message).toContain('failed');
     expect(p.rds.calls.RestoreDBClusterFromSnapshot).toBe(2); // the retry found its own cluster instead of creating one
     expect(p.rds.history.filter((t) => t.kind === 'cluster' && t.id === 'aurora-staging' && t.from === null)).toHaveLength(1);
@@ -56,11 +57,12 @@ describe('a crash after a side effect, before the state write', () => {
     expect(await p.deps.rds.describeClusterSnapshot('us-west-2', finalId!)).toMatchObject({ status: 'available' });
   });
 
-  it('after CreateDBInstance: the retry recognises its own instance; one cluster, one instance', async () => {
-    const { p } = await crashOnce('createInstance', 'us-west-2/aurora-staging-writer');
+  it('after CreateDBInstance (check-restore-status, once the cluster is available): the next wake-up finds its own writer; one cluster, one instance', async () => {
+    const { p, counters } = await crashOnce('createInstance', 'us-west-2/aurora-staging-writer');
     const { state } = await run(p);
+    expect(counters.afterSideEffect.createInstance).toBe(1);
     expect(state.status).toBe('SUCCEEDED');
-    expect(state.steps['restore-snapshot']?.attempts).toBe(2);
+    expect(p.rds.calls.CreateDBInstance).toBe(1);
     const created = p.rds.history.filter((t) => t.from === null && t.tags?.['aurora-restore:operation-id'] === state.operation_id);
     expect(created.map((t) => t.kind).sort()).toEqual(['cluster', 'instance', 'snapshot']);
   });

@@ -114,6 +114,18 @@ async function run(options: LocalPipelineOptions & { poison?: string; requests?:
   }
 }
 
+/** The built-in world plus a managed aurora-dev in us-east-1 whose reader is still being created when a same-region refresh starts. */
+function withCreatingReader() {
+  const s = structuredClone(DEFAULT_SCENARIO) as unknown as { regions: Record<string, { clusters: unknown[] }> };
+  s.regions['us-east-1'].clusters.push({
+    id: 'aurora-dev',
+    engine: 'aurora-postgresql',
+    tags: { 'aurora-restore:managed-by': 'aurora-restore' },
+    instances: [{ id: 'aurora-dev-writer' }, { id: 'aurora-dev-reader', status: 'creating' }],
+  });
+  return parseScenario(s);
+}
+
 /**
  * Calls the table lists that these runs do not reach, each with the path that needs it. Anything else
  * listed but never observed is a grant no code needs, and fails the test.
@@ -121,10 +133,7 @@ async function run(options: LocalPipelineOptions & { poison?: string; requests?:
 const RARE: Partial<Record<FunctionName, Partial<Record<PortCall, string>>>> = {
   'copy-snapshot': { 'rds.describeClusterSnapshot': 'the copy already exists: is it our own earlier attempt?' },
   'delete-rds': { 'rds.deleteCluster': 'a target cluster that has no instances left is deleted at once' },
-  'restore-snapshot': {
-    'rds.describeCluster': 'the cluster already exists: is it our own earlier attempt?',
-    'rds.describeInstance': 'the writer already exists: is it our own earlier attempt?',
-  },
+  'restore-snapshot': { 'rds.describeCluster': 'the cluster already exists: is it our own earlier attempt?' },
   'sns-notification': { 'state.PutItem': 'a request that never became an operation (invalid request) is recorded' },
   'snapshot-check': { 'rds.describeClusterSnapshot': 'requests naming a snapshot id (the local scenario restores by date)' },
 };
@@ -142,8 +151,10 @@ describe('the permission table lists exactly what the steps call', () => {
       ...(await run({ poison: 'sns-notification', env: { STATE_MACHINE_TIMEOUT_SECONDS: '86400' }, requests: [{ snapshotDate: '2025-01-01' }] })),
       // RDS fails the restore
       ...(await run({ scenario: parseScenario({ ...structuredClone(DEFAULT_SCENARIO), failRestoreOf: ['aurora-staging'] }) })),
+      // the target has an instance still being created: delete-rds cannot delete it yet, check-delete-status does later
+      ...(await run({ scenario: withCreatingReader(), requests: [{ targetRegion: 'us-east-1', targetClusterId: 'aurora-dev', subnetGroup: undefined }] })),
     ];
-    expect(statuses).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'FAILED', 'FAILED', 'FAILED', 'FAILED']);
+    expect(statuses).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'FAILED', 'FAILED', 'FAILED', 'FAILED', 'SUCCEEDED']);
   }, 120_000);
 
   for (const fn of Object.keys(FUNCTION_CALLS) as FunctionName[]) {

@@ -25,11 +25,11 @@ afterEach(async () => {
 });
 
 describe('LocalSecrets', () => {
-  it('throws ResourceNotFoundException for a missing secret, as the SDK does (classified SecretNotFound)', async () => {
+  it('reports a missing secret as the AWS adapter does: SecretNotFound, naming the secret', async () => {
     for (const secrets of [new LocalSecrets(), new LocalSecrets({ dataDir: dir })]) {
       const err = await failure(secrets.getJson('aurora-restore/nope'));
       expect(err).toBeInstanceOf(Error);
-      expect(err.name).toBe('ResourceNotFoundException');
+      expect(err.name).toBe('PipelineError');
       expect(err.message).toContain('aurora-restore/nope');
       expect(classifyError(err).code).toBe('SecretNotFound');
     }

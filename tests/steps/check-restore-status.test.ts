@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalDynamo } from '../../src/lib/local/dynalite';
+import { checkRestoreStatus } from '../../src/lib/steps/check-restore-status';
+import { MANAGED_BY_TAG, MANAGED_BY_VALUE, OPERATION_TAG } from '../../src/lib/tags';
 import { SAME_REGION, SCENARIO, TestWorld, startTables } from './context';
 
 let dynamo: LocalDynamo;
@@ -11,21 +13,66 @@ afterAll(() => dynamo.stop());
 async function restoring(w: TestWorld) {
   const { id } = await w.request(SAME_REGION);
   const started = await w.advance(id, 'check-restore-status');
-  return { id, started };
+  return { id, started, ours: { [MANAGED_BY_TAG]: MANAGED_BY_VALUE, [OPERATION_TAG]: id } };
 }
 
+const writer = (tags: Record<string, string>) => ({ instanceId: 'restored-writer', clusterId: 'restored', instanceClass: 'db.r6g.large', engine: 'aurora-postgresql', tags });
+
 describe('check-restore-status', () => {
-  it('while the cluster is creating: waits, re-checking every SAFETY_RECHECK_SECONDS', async () => {
+  it('while the cluster is creating: waits without creating the writer, re-checking every SAFETY_RECHECK_SECONDS', async () => {
     const w = await TestWorld.create(dynamo);
     const { id, started } = await restoring(w);
     expect(await w.decide('check-restore-status', id)).toMatchObject({
       kind: 'waiting',
       check: 'restore',
       delaySeconds: w.deps.config.SAFETY_RECHECK_SECONDS,
-      audit: { details: { cluster_status: 'creating', instance_status: 'creating' } },
+      audit: { details: { cluster_status: 'creating', instance_status: null } },
     });
     await w.run('check-restore-status', started);
+    expect(w.sim.calls.CreateDBInstance).toBe(0);
     expect(w.scheduler.pending().find((s) => s.name === `${id}-restore-1`)).toMatchObject({ event: { type: 'RecheckDue', detail: { check: 'restore', attempt: 1 } } });
+  });
+
+  it('once the cluster is available: creates the writer, tagged and indexed for its RDS events, and waits for it', async () => {
+    const w = await TestWorld.create(dynamo);
+    const { id, started, ours } = await restoring(w);
+    w.settleRds();
+    await w.run('check-restore-status', started);
+    const created = w.sim.history.filter((h) => h.kind === 'instance' && h.id === 'restored-writer' && h.from === null);
+    expect(created).toEqual([expect.objectContaining({ to: 'creating', tags: ours })]);
+    expect((await w.rds.describeInstance('us-east-1', 'restored-writer'))!.instanceClass).toBe('db.r6g.large');
+    expect(await w.store.operationForResource('us-east-1', 'restored-writer')).toBe(id);
+    expect(w.publishedOf(id, 'ClusterAvailable')).toHaveLength(0);
+    // A duplicate wake-up finds the writer creating: nothing is created twice.
+    await w.run('check-restore-status', started);
+    expect(w.sim.calls.CreateDBInstance).toBe(1);
+  });
+
+  it('a creation that raced another wake-up (DBInstanceAlreadyExistsFault + our tag) is success; someone else\'s instance → TargetExists', async () => {
+    const w = await TestWorld.create(dynamo);
+    const { id, ours } = await restoring(w);
+    w.settleRds();
+    const stale = await w.context(id, w.lastEnvelope(id));
+    await w.rds.createInstance('us-east-1', writer(ours));
+    // The decision was taken before the other wake-up created the writer: its CreateDBInstance is refused, and recognised.
+    const raced = await w.drive(
+      (async () => {
+        // Its DescribeDBInstances saw no writer yet (the other wake-up created it right after).
+        let calls = 0;
+        const rds = Object.create(w.rds, { describeInstance: { value: (r: string, i: string) => (calls++ === 0 ? Promise.resolve(undefined) : w.rds.describeInstance(r, i)) } });
+        return checkRestoreStatus.run({ ...stale, deps: { ...stale.deps, rds } });
+      })(),
+    );
+    expect(raced).toMatchObject({ kind: 'waiting' });
+    expect(w.sim.calls.CreateDBInstance).toBe(2);
+
+    const other = await TestWorld.create(dynamo);
+    const o = await restoring(other);
+    other.settleRds();
+    await other.rds.createInstance('us-east-1', writer({ [OPERATION_TAG]: 'restore-20261101-000000-other1' }));
+    const r = await other.decide('check-restore-status', o.id);
+    expect(r).toMatchObject({ kind: 'failed', code: 'TargetExists' });
+    expect(r.kind === 'failed' && r.message).toContain('instance restored-writer');
   });
 
   it('a cluster that ended failed → RestoreFailed naming its status', async () => {
@@ -36,22 +83,14 @@ describe('check-restore-status', () => {
     const [failed] = w.publishedOf(id, 'RestoreFailed');
     expect(failed.detail).toMatchObject({ step: 'check-restore-status', code: 'RestoreFailed', retryable: false });
     expect(failed.detail.message).toBe('cluster restored in us-east-1 ended failed');
-  });
-
-  it('the writer vanished → RestoreFailed', async () => {
-    const w = await TestWorld.create(dynamo);
-    const { id } = await restoring(w);
-    w.settleRds();
-    await w.rds.deleteInstance('us-east-1', 'restored-writer');
-    w.settleRds();
-    const r = await w.decide('check-restore-status', id);
-    expect(r).toMatchObject({ kind: 'failed', code: 'RestoreFailed' });
-    expect(r.kind === 'failed' && r.message).toContain('writer instance restored-writer no longer exists');
+    expect(w.sim.calls.CreateDBInstance).toBe(0);
   });
 
   it('cluster and writer available → ClusterAvailable with the endpoints, recorded in the state', async () => {
     const w = await TestWorld.create(dynamo);
     const { id, started } = await restoring(w);
+    w.settleRds();
+    await w.run('check-restore-status', started);
     w.settleRds();
     await w.run('check-restore-status', started);
     const cluster = (await w.rds.describeCluster('us-east-1', 'restored'))!;

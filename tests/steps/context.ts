@@ -50,7 +50,7 @@ export const KEY_WEST = 'arn:aws:kms:us-west-2:123456789012:key/6a5b4c3d-2e1f-4a
 export const MANAGED_TAGS = { [MANAGED_BY_TAG]: MANAGED_BY_VALUE };
 
 /**
- * us-east-1: aurora-prod (protected, 3 daily automated snapshots at 00:05, one manual snapshot, KMS key);
+ * us-east-1: aurora-prod (protected, engine 16.6, 3 daily automated snapshots at 00:05, one manual snapshot, KMS key);
  * us-west-2: staging (pipeline-managed, two instances), analytics (foreign), locked-down (managed but
  * deletion protection on), and an unencrypted manual snapshot of analytics.
  */
@@ -63,6 +63,8 @@ export const SCENARIO: ScenarioInput = {
         {
           id: 'aurora-prod',
           engine: 'aurora-postgresql',
+          // Newer than the region's default engine version (16.4): a restore must pass it.
+          engineVersion: '16.6',
           deletionProtection: true,
           instances: [{ id: 'aurora-prod-writer' }],
           automatedSnapshots: { days: 3, hourUtc: 0, minuteUtc: 5 },

@@ -230,6 +230,12 @@ describe('runStep: RDS events find their operation', () => {
     const clusterCreated = w.envelopes().find((e) => e.source === RDS_SOURCE && (e.detail as { EventID: string }).EventID === RDS_EVENT_IDS.clusterCreated)!;
     expect((clusterCreated.detail as { Tags: Record<string, string> }).Tags['aurora-restore:operation-id']).toBe(id);
     await w.run('check-restore-status', clusterCreated);
+    // The cluster event woke the step, which created the writer (cluster now available); the writer's event finishes it.
+    expect(w.sim.calls.CreateDBInstance).toBe(1);
+    w.settleRds();
+    const writerCreated = w.envelopes().find((e) => e.source === RDS_SOURCE && (e.detail as { EventID: string }).EventID === RDS_EVENT_IDS.instanceCreated)!;
+    expect((writerCreated.detail as { Tags: Record<string, string> }).Tags['aurora-restore:operation-id']).toBe(id);
+    await w.run('check-restore-status', writerCreated);
     expect(w.publishedOf(id, 'ClusterAvailable')).toHaveLength(1);
     expect(w.scheduler.pending().some((s) => s.name.startsWith(`${id}-restore-`))).toBe(false);
   });

@@ -34,10 +34,12 @@ export const checkDeleteStatus: Step = {
         audit: { type: 'TARGET_CLEARED', details: { cluster_id: p.target_cluster_id, existed: true, final_snapshot_id: finalId ?? null } },
       };
     }
-    if (cluster.status !== 'deleting') {
+    // Instances refused earlier (creating or modifying then) are deleted again; those already deleting are left to RDS.
+    const notYet = cluster.members.filter((m) => state.restore_details.instances_not_yet_deleted?.includes(m));
+    if (cluster.status !== 'deleting' && (cluster.members.length === 0 || notYet.length > 0)) {
       const verdict = deletionVerdict(cluster, deps.config);
       if (!verdict.allowed) return { kind: 'failed', code: 'DeletionRefused', message: verdict.reason };
-      await startDeletion(ctx, cluster, finalId);
+      await startDeletion(ctx, cluster, finalId, notYet);
     }
     return {
       kind: 'waiting',

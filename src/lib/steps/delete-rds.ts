@@ -33,33 +33,41 @@ export const deleteRds: Step = {
     if (problem) return { kind: 'failed', ...problem };
 
     const finalId = p.skip_final_snapshot ? undefined : finalSnapshotId(state.operation_id, cluster.clusterId);
-    await startDeletion(ctx, cluster, finalId);
+    const notYet = await startDeletion(ctx, cluster, finalId);
     return {
       kind: 'done',
       event: ctx.event('ClusterDeletionStarted', { clusterId: cluster.clusterId, region: p.target_region as never, finalSnapshotId: finalId }),
       status: 'DELETE_IN_PROGRESS',
       next: 'check-delete-status',
-      patch: { restore_details: { final_snapshot_id: finalId } },
-      audit: { type: 'DELETE_STARTED', details: { cluster_id: cluster.clusterId, instances: cluster.members, final_snapshot_id: finalId ?? null } },
+      patch: { restore_details: { final_snapshot_id: finalId, instances_not_yet_deleted: notYet } },
+      audit: {
+        type: 'DELETE_STARTED',
+        details: { cluster_id: cluster.clusterId, instances: cluster.members, instances_not_yet_deleted: notYet, final_snapshot_id: finalId ?? null },
+      },
     };
   },
 };
 
 /**
- * Deletes the cluster's instances, then the cluster once it has none. Safe to call again at any point:
- * whatever is already being deleted, or cannot be deleted yet (an instance still creating or modifying:
- * InvalidDBInstanceStateFault), is left for the next call. Shared with check-delete-status, which calls
- * it on every wake-up until the cluster is deleting.
+ * Deletes `members` (by default all the cluster's instances), then the cluster once it has none. Safe to
+ * call again at any point. Returns the instances RDS would not delete yet — one still creating or
+ * modifying is refused (InvalidDBInstanceStateFault: "The DB instance isn't in a valid state.") — which
+ * check-delete-status deletes on its later wake-ups; one already deleting or gone is done.
  */
-export async function startDeletion(ctx: StepContext, cluster: ClusterInfo, finalId: string | undefined): Promise<void> {
+export async function startDeletion(ctx: StepContext, cluster: ClusterInfo, finalId: string | undefined, members = cluster.members): Promise<string[]> {
   const { deps, state, store } = ctx;
   const region = state.parameters.target_region;
-  for (const instanceId of cluster.members) {
+  const notYet: string[] = [];
+  for (const instanceId of members) {
     await store.indexResource(region, instanceId, state.operation_id, ctx.now);
     await ctx
       .retry(() => deps.rds.deleteInstance(region, instanceId))
-      .catch((e) => {
-        if (!isFault(e, 'InvalidDBInstanceStateFault', 'DBInstanceNotFoundFault')) throw e;
+      .catch(async (e) => {
+        if (isFault(e, 'DBInstanceNotFoundFault')) return;
+        if (!isFault(e, 'InvalidDBInstanceStateFault')) throw e;
+        // Refused: already deleting (done), or creating/modifying (not yet) — Describe tells which.
+        const instance = await ctx.retry(() => deps.rds.describeInstance(region, instanceId));
+        if (instance && instance.status !== 'deleting') notYet.push(instanceId);
       });
   }
   if (cluster.members.length === 0 && cluster.status !== 'deleting') {
@@ -69,4 +77,5 @@ export async function startDeletion(ctx: StepContext, cluster: ClusterInfo, fina
         if (!isFault(e, 'InvalidDBClusterStateFault', 'DBClusterNotFoundFault')) throw e;
       });
   }
+  return notYet;
 }
