@@ -181,6 +181,29 @@ export class StateStore {
   }
 
   /**
+   * Ends a claim early (the worker hands its message back): the lease expires now, so the redelivery can
+   * claim the step at once. Only the holder of the claim can release it; a lost race changes nothing.
+   */
+  async release(state: OperationState, step: StepName, token: string, now: Date): Promise<void> {
+    await this.conditional(() =>
+      this.dynamo.send(
+        new UpdateCommand(
+          withNames(
+            {
+              TableName: this.table,
+              Key: { operation_id: state.operation_id },
+              UpdateExpression: 'SET #steps.#step.#lease = :now',
+              ConditionExpression: '#steps.#step.#token = :token',
+              ExpressionAttributeValues: { ':now': now.toISOString(), ':token': token },
+            },
+            { '#step': step },
+          ),
+        ),
+      ),
+    );
+  }
+
+  /**
    * Records a step's outcome and the operation's new status in one conditional write: only if the
    * operation is not terminal, the step is not already DONE and (for claimed steps) the caller still
    * holds the claim. Returns false when the condition failed (someone else finished it, or it ended).

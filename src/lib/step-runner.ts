@@ -7,6 +7,7 @@ import type { CheckName, StepName } from '../schemas/steps';
 import { AuditLog } from './audit-log';
 import type { Dependencies } from './dependencies';
 import { classifyError, withRetry } from './errors';
+import { RetryLaterError, StepBusyError } from './hand-back';
 import { StateStore, type Patch } from './state-store';
 import { OPERATION_TAG } from './tags';
 
@@ -53,13 +54,6 @@ export interface Step {
   run(ctx: StepContext): Promise<StepResult>;
 }
 
-/** A step is already being worked on by another invocation: retry the message after its visibility timeout. */
-export class StepBusyError extends Error {
-  constructor(operationId: string, step: string) {
-    super(`${step} of ${operationId} is being worked on by another invocation`);
-    this.name = 'StepBusyError';
-  }
-}
 
 export function storesFor(deps: Dependencies) {
   return {
@@ -144,7 +138,7 @@ export async function runStep(step: Step, deps: Dependencies, record: SQSRecord)
       return;
     }
     case 'busy':
-      throw new StepBusyError(operationId, step.name);
+      throw new StepBusyError(operationId, step.name, view.record.lease_until ? new Date(view.record.lease_until) : undefined);
     case 'open':
       break;
   }
@@ -198,11 +192,13 @@ export async function runStep(step: Step, deps: Dependencies, record: SQSRecord)
       result = { kind: 'waiting', check: step.recheck.check, delaySeconds: step.recheck.delaySeconds(deps.config), audit: { type: 'CHECK_DEFERRED', details: { code: c.code } } };
     } else if (c.retryable) {
       // Throttling or a transient fault outlasted the in-process retries: give the account's RDS quota
-      // time to recover and let SQS redeliver the message (after its visibility timeout; the lease has
-      // expired by then). After maxReceiveCount it is dead-lettered and the operation fails clearly.
+      // time to recover and hand the message back to SQS (redelivered after a growing delay, see
+      // hand-back.ts). Its claim is released so the redelivery can take the step at once.
+      // After maxReceiveCount it is dead-lettered and the operation fails clearly.
       await store.countRetries(operationId, retries, deps.clock.now());
+      if (token) await store.release(state, step.name, token, deps.clock.now());
       deps.metrics.count('Redeliveries', 1, { step: step.name, code: c.code });
-      throw e;
+      throw new RetryLaterError(e);
     } else {
       result = { kind: 'failed', code: c.code, message: c.message, retryable: false };
     }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalDynamo } from '../../src/lib/local/dynalite';
-import { StepBusyError } from '../../src/lib/step-runner';
+import { StepBusyError } from '../../src/lib/hand-back';
 import { copiedSnapshotId } from '../../src/lib/steps/names';
 import { MANAGED_BY_TAG, MANAGED_BY_VALUE, OPERATION_TAG } from '../../src/lib/tags';
 import { CROSS_REGION, KEY_WEST, SAME_REGION, TestWorld, startTables } from './context';

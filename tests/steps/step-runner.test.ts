@@ -3,7 +3,8 @@ import { EVENT_SOURCE } from '../../src/events/catalogue';
 import { RDS_EVENT_IDS, RDS_SOURCE } from '../../src/events/rds';
 import type { LocalDynamo } from '../../src/lib/local/dynalite';
 import { rdsFault } from '../../src/lib/local/rds';
-import { StepBusyError, runStep } from '../../src/lib/step-runner';
+import { RetryLaterError, StepBusyError, handBackSeconds } from '../../src/lib/hand-back';
+import { runStep } from '../../src/lib/step-runner';
 import { snapshotCheck } from '../../src/lib/steps/snapshot-check';
 import { CROSS_REGION, SAME_REGION, TestWorld, failingRds, sqsRecord, startTables } from './context';
 
@@ -187,7 +188,9 @@ describe('runStep: errors', () => {
     w.editWorld(undefined, { apiFaults: { throttleRate: 1, transientRate: 0 } });
     const before = w.clock.now().getTime();
     const describes = w.sim.calls.DescribeDBClusters;
-    await expect(w.run('delete-rds', completed)).rejects.toMatchObject({ name: 'Throttling' });
+    const error = await w.run('delete-rds', completed).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RetryLaterError);
+    expect((error as RetryLaterError).cause).toMatchObject({ name: 'Throttling' });
     const { MAX_RETRIES, RETRY_INTERVAL_SECONDS: i, RETRY_BACKOFF_RATE: b } = w.deps.config;
     expect(w.sim.calls.DescribeDBClusters - describes).toBe(MAX_RETRIES + 1);
     const backoff = Array.from({ length: MAX_RETRIES }, (_, n) => i * 1000 * b ** n).reduce((x, y) => x + y, 0);
@@ -199,10 +202,12 @@ describe('runStep: errors', () => {
     const state = await w.state(id);
     expect(state).toMatchObject({ metrics: { retry_count: MAX_RETRIES, error_count: 0 } });
     expect(state.steps['delete-rds'].status).toBe('RUNNING');
+    // The claim was released with the hand-back: the redelivery need not wait out the lease.
+    expect(Date.parse(state.steps['delete-rds'].lease_until!)).toBeLessThanOrEqual(w.clock.now().getTime());
 
-    // once RDS answers again, the redelivered message (after the lease) completes the step
+    // once RDS answers again, the redelivered message completes the step
     w.editWorld(undefined, { apiFaults: { throttleRate: 0, transientRate: 0 } });
-    w.clock.advanceBy(w.deps.config.LAMBDA_TIMEOUT_SECONDS * 1000 + 1);
+    w.clock.advanceBy(handBackSeconds(error, 1, w.clock.now(), () => 1)! * 1000);
     await w.run('delete-rds', completed);
     expect(w.publishedOf(id, 'TargetCleared')).toHaveLength(1);
     expect((await w.state(id)).steps['delete-rds']).toMatchObject({ status: 'DONE', attempts: 2 });

@@ -4,7 +4,8 @@ import { InvalidEventError, parseEventBody } from '../../events/envelope';
 import { isTerminal, newOperationState, type OperationState } from '../../schemas/operation-state';
 import type { Dependencies } from '../dependencies';
 import { composeNotification } from '../notification';
-import { StepBusyError, storesFor } from '../step-runner';
+import { StepBusyError } from '../hand-back';
+import { storesFor } from '../step-runner';
 import { deadlineScheduleName } from './names';
 
 /**
@@ -58,8 +59,10 @@ export async function concludeOperation(deps: Dependencies, operationId: string,
   const { store, audit } = storesFor(deps);
   const token = await store.claimNotification(operationId, now, deps.config.LAMBDA_TIMEOUT_SECONDS * 1000);
   if (!token) {
-    if ((await store.get(operationId))?.notification) return;
-    throw new StepBusyError(operationId, 'sns-notification');
+    const current = await store.get(operationId);
+    if (current?.notification) return;
+    const lease = current?.steps['sns-notification']?.lease_until;
+    throw new StepBusyError(operationId, 'sns-notification', lease ? new Date(lease) : undefined);
   }
 
   const finished = await store.finish(operationId, { ...outcome, now });
