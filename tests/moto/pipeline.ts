@@ -74,6 +74,15 @@ export interface MotoPipelineOptions {
   regions: string[];
   /** Extra stage parameters. */
   params?: Record<string, unknown>;
+  /** PGlite, when the caller started it already (its WebAssembly start-up takes seconds: start it first, beside moto). */
+  postgres?: Promise<LocalPostgres>;
+}
+
+/** PGlite with the demo schema, served on loopback: the restored cluster's PostgreSQL. */
+export async function startClusterPostgres(): Promise<LocalPostgres> {
+  const pg = await startLocalPostgres();
+  await seedDemoSchema(pg.pglite);
+  return pg;
 }
 
 export interface Notification {
@@ -225,19 +234,22 @@ export class MotoPipeline {
   /** KMS keys, the stack, the seed secrets, PGlite, the pollers and the test's own taps (notifications, RDS events). */
   static async open(o: MotoPipelineOptions): Promise<MotoPipeline> {
     const { moto, region } = o;
+    const trace = (what: string, t: number) => process.env.AURORA_MOTO_TRACE && console.log(`open: ${what} ${Date.now() - t} ms`);
+    let t = Date.now();
     const account = await accountOf(moto.endpoint, region);
     const byRegion: Record<string, string> = {};
     for (const r of o.regions) byRegion[r] = await createKmsKey(moto.endpoint, r, `aurora-restore moto key ${r}`);
     const pipelineKey = byRegion[region] ?? (await createKmsKey(moto.endpoint, region, 'aurora-restore pipeline key'));
+    trace('keys', t);
+    t = Date.now();
     const targetKeys = Object.fromEntries(o.regions.filter((r) => r !== region).map((r) => [r, byRegion[r]]));
     const [stack, postgres] = await Promise.all([
       provisionStack({ endpoint: moto.endpoint, region, params: motoStageParams({ pipelineKeyArn: pipelineKey, targetKeys, overrides: o.params }) }),
-      startLocalPostgres().then(async (pg) => {
-        await seedDemoSchema(pg.pglite);
-        return pg;
-      }),
+      o.postgres ?? startClusterPostgres(),
     ]);
 
+    trace('stack+pglite', t);
+    t = Date.now();
     // The seed secrets, named as the functions' configuration names them.
     const config = loadConfig(stack.environment('setup-db-users'));
     const secrets = new SecretsManagerClient({ region });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RDS_EVENT_IDS } from '../../src/events/rds';
 import { MANAGED_BY_TAG, MANAGED_BY_VALUE, OPERATION_TAG } from '../../src/lib/tags';
 import { motoAvailable, motoSdkEnvironment, motoSkipReason, startMoto, useMotoEnvironment, type MotoServer } from './moto-server';
-import { MotoPipeline } from './pipeline';
+import { MotoPipeline, startClusterPostgres } from './pipeline';
 import { RDS_IDENTIFIER, describeRegion, rdsClient, seedCluster, seedManualSnapshot } from './rds-world';
 
 /**
@@ -24,9 +24,10 @@ describe.skipIf(!motoAvailable)('restores through the real AWS adapters on moto'
   let p: MotoPipeline;
 
   beforeAll(async () => {
+    const postgres = startClusterPostgres();
     moto = await startMoto();
     restoreEnv = useMotoEnvironment(motoSdkEnvironment(moto.endpoint, PIPELINE_REGION));
-    p = await MotoPipeline.open({ moto, region: PIPELINE_REGION, regions: ['us-east-1', 'us-west-2'] });
+    p = await MotoPipeline.open({ moto, region: PIPELINE_REGION, regions: ['us-east-1', 'us-west-2'], postgres });
     // The production source cluster, encrypted with its region's key, with one instance.
     await seedCluster({ region: 'us-east-1', clusterId: SOURCE, kmsKeyId: p.keys.byRegion['us-east-1'], instances: [`${SOURCE}-1`] });
   });
@@ -83,10 +84,10 @@ describe.skipIf(!motoAvailable)('restores through the real AWS adapters on moto'
     expect(await snapshotExists('us-east-1', snapshotId)).toBe(true);
     // The copy was made (seen in us-west-2 during the run) and every identifier the run created is a valid RDS identifier.
     expect(p.rdsEvents.createdSinceBaseline().snapshots).toContain(`us-west-2/${run.state.snapshot_details.target_snapshot_id}`);
-    expect(invalidIdentifiers()).toEqual([]);
     // setup-db-users ran its SQL on the "cluster": the app role exists.
     const roles = await p.postgres.pglite.query<{ rolname: string }>(`SELECT rolname FROM pg_roles WHERE rolname = 'app'`);
     expect(roles.rows).toHaveLength(1);
+    expect(invalidIdentifiers()).toEqual([]);
   });
 
   it('same region, from the automated snapshot, replacing a managed cluster: SUCCEEDED without a copy; the RDS events are forwarded to the pipeline bus', async () => {
