@@ -200,7 +200,7 @@ class EventSourcePoller {
       callbackWaitsForEmptyEventLoop: true,
       functionName,
       functionVersion: '$LATEST',
-      invokedFunctionArn: `arn:aws:lambda:${this.region}:123456789012:function:${functionName}`,
+      invokedFunctionArn: `arn:aws:lambda:${this.region}:${this.account}:function:${functionName}`,
       memoryLimitInMB: '256',
       awsRequestId: randomUUID(),
       logGroupName: `/aws/lambda/${functionName}`,
@@ -234,22 +234,16 @@ export class MotoPipeline {
   /** KMS keys, the stack, the seed secrets, PGlite, the pollers and the test's own taps (notifications, RDS events). */
   static async open(o: MotoPipelineOptions): Promise<MotoPipeline> {
     const { moto, region } = o;
-    const trace = (what: string, t: number) => process.env.AURORA_MOTO_TRACE && console.log(`open: ${what} ${Date.now() - t} ms`);
-    let t = Date.now();
     const account = await accountOf(moto.endpoint, region);
     const byRegion: Record<string, string> = {};
     for (const r of o.regions) byRegion[r] = await createKmsKey(moto.endpoint, r, `aurora-restore moto key ${r}`);
     const pipelineKey = byRegion[region] ?? (await createKmsKey(moto.endpoint, region, 'aurora-restore pipeline key'));
-    trace('keys', t);
-    t = Date.now();
     const targetKeys = Object.fromEntries(o.regions.filter((r) => r !== region).map((r) => [r, byRegion[r]]));
     const [stack, postgres] = await Promise.all([
       provisionStack({ endpoint: moto.endpoint, region, params: motoStageParams({ pipelineKeyArn: pipelineKey, targetKeys, overrides: o.params }) }),
       o.postgres ?? startClusterPostgres(),
     ]);
 
-    trace('stack+pglite', t);
-    t = Date.now();
     // The seed secrets, named as the functions' configuration names them.
     const config = loadConfig(stack.environment('setup-db-users'));
     const secrets = new SecretsManagerClient({ region });
@@ -338,7 +332,7 @@ export class MotoPipeline {
     const maxRounds = limits.maxRounds ?? 400;
     const deadline = Date.now() + (limits.wallMs ?? 45_000);
     let rounds = 0;
-    let invocations = 0;
+    const invocationsBefore = this.invocationCount();
     let fired = 0;
     let rdsEvents = 0;
     let terminalSeen = false;
@@ -346,10 +340,7 @@ export class MotoPipeline {
       if (++rounds > maxRounds || Date.now() > deadline) {
         throw new Error(`operation ${operationId} not done after ${rounds - 1} rounds: ${await this.diagnose(operationId)}`);
       }
-      const t0 = Date.now();
       const delivered = (await Promise.all(this.pollers.map((p) => p.pollOnce()))).reduce((a, b) => a + b, 0);
-      if (process.env.AURORA_MOTO_TRACE) console.log(`round ${rounds}: ${delivered} records in ${Date.now() - t0} ms`);
-      invocations += delivered ? 1 : 0;
       const emitted = await this.rdsEvents.poll();
       rdsEvents += emitted;
       await this.drainTaps();
@@ -357,7 +348,7 @@ export class MotoPipeline {
 
       const state = await this.state(operationId);
       if (state && isTerminal(state.status)) {
-        if (terminalSeen) return { state, rounds, invocations, schedulesFired: fired, rdsEvents };
+        if (terminalSeen) return { state, rounds, invocations: this.invocationCount() - invocationsBefore, schedulesFired: fired, rdsEvents };
         // One more quiet round: whatever the end set off has been delivered.
         terminalSeen = true;
         continue;
@@ -367,7 +358,6 @@ export class MotoPipeline {
         await new Promise((r) => setTimeout(r, 200));
         continue;
       }
-      if (process.env.AURORA_MOTO_TRACE) console.log(`round ${rounds}: idle; hidden=${await this.hiddenRecords()}`);
       if (await this.fireEarliestSchedule()) {
         fired += 1;
         continue;
@@ -449,6 +439,11 @@ export class MotoPipeline {
       await this.clients.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
     }
     return messages.map((m) => m.Body ?? '');
+  }
+
+  /** Function invocations so far, all event source mappings. */
+  invocationCount(): number {
+    return this.pollers.reduce((n, p) => n + p.invocations, 0);
   }
 
   /** Handler errors per function (whole-batch failures), for failure messages. */
