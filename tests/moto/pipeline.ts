@@ -366,7 +366,7 @@ export class MotoPipeline {
     }
   }
 
-  /** Schedules of the pipeline's group still pending. */
+  /** Enabled one-time (`at(...)`) schedules of the pipeline's group still pending, earliest first. */
   async pendingSchedules(): Promise<{ name: string; at: string }[]> {
     const out: { name: string; at: string }[] = [];
     let token: string | undefined;
@@ -374,7 +374,9 @@ export class MotoPipeline {
       const page = await this.clients.scheduler.send(new ListSchedulesCommand({ GroupName: this.stack.schedulerGroup, NextToken: token }));
       for (const s of page.Schedules ?? []) {
         const full = await this.clients.scheduler.send(new GetScheduleCommand({ GroupName: this.stack.schedulerGroup, Name: s.Name! }));
-        out.push({ name: s.Name!, at: atOf(full.ScheduleExpression ?? '') });
+        const at = atOf(full.ScheduleExpression ?? '');
+        // A recurring schedule (the nightly restore, rate/cron) is not part of an operation's timeline.
+        if (at && full.State !== 'DISABLED') out.push({ name: s.Name!, at });
       }
       token = page.NextToken;
     } while (token);
@@ -469,8 +471,8 @@ export class MotoPipeline {
   }
 }
 
-/** `at(2026-11-24T02:05:00)` → `2026-11-24T02:05:00Z`. */
+/** `at(2026-11-24T02:05:00)` → `2026-11-24T02:05:00Z` (the pipeline's schedules are in UTC); anything else → ''. */
 function atOf(expression: string): string {
   const m = /^at\((.+)\)$/.exec(expression);
-  return m ? `${m[1]}Z` : expression;
+  return m ? `${m[1]}Z` : '';
 }

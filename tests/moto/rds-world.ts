@@ -13,7 +13,7 @@ import {
   DescribeDBInstancesCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
-import { RDS_DETAIL_TYPES, RDS_EVENT_IDS, RDS_SOURCE } from '../../src/events/rds';
+import { RDS_DETAIL_TYPES, RDS_EVENT_IDS, RDS_SOURCE, rdsEventDetail } from '../../src/events/rds';
 
 export interface SeedCluster {
   region: string;
@@ -226,22 +226,25 @@ export class RdsEventSource {
   private entry(region: string, kind: 'cluster' | 'instance', eventId: string, category: string, message: string, r: Resource): PutEventsRequestEntry {
     this.emitted.push({ region, eventId, sourceIdentifier: r.id });
     const now = new Date();
+    const detail = {
+      EventCategories: [category],
+      SourceType: kind === 'cluster' ? 'CLUSTER' : 'DB_INSTANCE',
+      SourceArn: r.arn,
+      Date: now.toISOString(),
+      Message: message,
+      SourceIdentifier: r.id,
+      EventID: eventId,
+      Tags: r.tags,
+    };
+    // The harness's events must be what the pipeline's own schema of an RDS event accepts.
+    rdsEventDetail.parse(detail);
     return {
       // No EventBusName: the region's default bus, where RDS puts its events.
       Source: RDS_SOURCE,
       DetailType: kind === 'cluster' ? RDS_DETAIL_TYPES.cluster : RDS_DETAIL_TYPES.instance,
       Resources: [r.arn],
       Time: now,
-      Detail: JSON.stringify({
-        EventCategories: [category],
-        SourceType: kind === 'cluster' ? 'CLUSTER' : 'DB_INSTANCE',
-        SourceArn: r.arn,
-        Date: now.toISOString(),
-        Message: message,
-        SourceIdentifier: r.id,
-        EventID: eventId,
-        Tags: r.tags,
-      }),
+      Detail: JSON.stringify(detail),
     };
   }
 }
