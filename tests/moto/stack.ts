@@ -26,7 +26,7 @@ const NOT_RECONCILED: Record<string, string> = {
   'AWS::CloudWatch::Dashboard': 'the dashboard is not part of a restore',
 };
 
-/** Order in which resource types are reconciled, so that what a resource refers to exists first. */
+/** The resource types the reconciliation pass checks and, when missing, creates. */
 const TYPE_ORDER = [
   'AWS::IAM::Role',
   'AWS::Events::EventBus',
@@ -36,7 +36,6 @@ const TYPE_ORDER = [
   'AWS::SNS::Topic',
   'AWS::SQS::Queue',
   'AWS::Events::Rule',
-  // Names the rules (aws:SourceArn condition).
   'AWS::SQS::QueuePolicy',
 ];
 
@@ -122,18 +121,31 @@ export async function provisionStack(options: ProvisionOptions): Promise<Provisi
   }
 
   const r = new Reconciler(endpoint, region, account, physical);
-  const logicalIds = Object.keys(resources).sort((a, b) => rank(resources[a].Type as string) - rank(resources[b].Type as string));
-  // Queues whose RedrivePolicy names another queue come after it.
-  const queues = logicalIds.filter((id) => resources[id].Type === 'AWS::SQS::Queue');
-  queues.sort((a, b) => Number(refersTo(resources[a], b)) - Number(refersTo(resources[b], a)));
-  const ordered = [...logicalIds.filter((id) => rank(resources[id].Type as string) < rank('AWS::SQS::Queue')), ...queues, ...logicalIds.filter((id) => rank(resources[id].Type as string) > rank('AWS::SQS::Queue'))];
-  for (const id of ordered) {
+  // In waves: a resource once everything it refers to exists (an IAM role only needs its trust policy;
+  // its other policies name resources made later). Within a wave, in parallel.
+  const reconciled = Object.keys(resources).filter((id) => {
     const type = resources[id].Type as string;
-    if (NOT_RECONCILED[type] || !TYPE_ORDER.includes(type)) {
-      origin[id] = 'not-reconciled';
-      continue;
-    }
-    origin[id] = (await r.ensure(id, resources[id])) ? 'sdk' : 'cloudformation';
+    const ok = TYPE_ORDER.includes(type) && !NOT_RECONCILED[type];
+    if (!ok) origin[id] = 'not-reconciled';
+    return ok;
+  });
+  const dependsOn = new Map(
+    reconciled.map((id) => {
+      const props = (resources[id].Properties ?? {}) as Record<string, unknown>;
+      const used = resources[id].Type === 'AWS::IAM::Role' ? { AssumeRolePolicyDocument: props.AssumeRolePolicyDocument } : props;
+      return [id, reconciled.filter((other) => other !== id && refersTo(used, other))];
+    }),
+  );
+  const done = new Set<string>();
+  while (done.size < reconciled.length) {
+    const wave = reconciled.filter((id) => !done.has(id) && dependsOn.get(id)!.every((d) => done.has(d)));
+    if (wave.length === 0) throw new Error(`template: circular references among ${reconciled.filter((id) => !done.has(id)).join(', ')}`);
+    await Promise.all(
+      wave.map(async (id) => {
+        origin[id] = (await r.ensure(id, resources[id])) ? 'sdk' : 'cloudformation';
+      }),
+    );
+    for (const id of wave) done.add(id);
   }
 
   const stepQueues = {} as Record<AnyStepName, StepQueueInfo>;
@@ -143,7 +155,7 @@ export async function provisionStack(options: ProvisionOptions): Promise<Provisi
     stepQueues[s.step] = { url: q.Ref, arn: q.Arn, deadLetterUrl: d.Ref, deadLetterArn: d.Arn };
   }
   const functionKeyOf = (fn: FunctionName) => names.functionKey(fn);
-  const urlOfArn = new Map(ordered.filter((id) => resources[id].Type === 'AWS::SQS::Queue').map((id) => [r.attrs(id).Arn, r.attrs(id).Ref]));
+  const urlOfArn = new Map(reconciled.filter((id) => resources[id].Type === 'AWS::SQS::Queue').map((id) => [r.attrs(id).Arn, r.attrs(id).Ref]));
   const eventSourceMappings: EventSourceMapping[] = [];
   for (const fn of FUNCTION_NAMES) {
     const def = infra.functions[functionKeyOf(fn)] as { events?: { sqs?: Record<string, unknown> }[] };
@@ -182,11 +194,6 @@ export async function provisionStack(options: ProvisionOptions): Promise<Provisi
       return out;
     },
   };
-}
-
-function rank(type: string): number {
-  const i = TYPE_ORDER.indexOf(type);
-  return i < 0 ? TYPE_ORDER.length : i;
 }
 
 function refersTo(resource: Cfn, logicalId: string): boolean {
@@ -245,6 +252,7 @@ interface Attrs {
  */
 class Reconciler {
   private readonly table = new Map<string, Attrs>();
+  private readonly rulesOfBus = new Map<string, Promise<{ Name?: string; EventPattern?: string }[]>>();
   private readonly events: EventBridgeClient;
   private readonly sqs: SQSClient;
   private readonly dynamo: DynamoDBClient;
@@ -413,8 +421,10 @@ class Reconciler {
 
   /** The name of a rule on `bus` with this pattern and these target ARNs, if there is one. */
   private async findRule(bus: string, pattern: unknown, targets: { Arn: string }[]): Promise<string | undefined> {
-    const rules = await this.events.send(new ListRulesCommand({ EventBusName: bus, Limit: 100 }));
-    for (const rule of rules.Rules ?? []) {
+    // The rules that existed before this pass (CloudFormation's), listed once per bus.
+    let listed = this.rulesOfBus.get(bus);
+    if (!listed) this.rulesOfBus.set(bus, (listed = this.events.send(new ListRulesCommand({ EventBusName: bus, Limit: 100 })).then((o) => o.Rules ?? [])));
+    for (const rule of await listed) {
       if (!rule.EventPattern || !isDeepStrictEqual(JSON.parse(rule.EventPattern), pattern)) continue;
       const t = await this.events.send(new ListTargetsByRuleCommand({ Rule: rule.Name!, EventBusName: bus }));
       const arns = (t.Targets ?? []).map((x) => x.Arn).sort();
