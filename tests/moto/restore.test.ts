@@ -17,6 +17,7 @@ if (motoSkipReason) console.warn(motoSkipReason);
 const PIPELINE_REGION = 'us-east-1';
 const SOURCE = 'aurora-prod-orders-eu-primary'; // 29 characters
 const MANAGED = { [MANAGED_BY_TAG]: MANAGED_BY_VALUE };
+const MANUAL_SNAPSHOT = `${SOURCE}-2026-11-24-00-05`;
 
 describe.skipIf(!motoAvailable)('restores through the real AWS adapters on moto', () => {
   let moto: MotoServer;
@@ -30,6 +31,12 @@ describe.skipIf(!motoAvailable)('restores through the real AWS adapters on moto'
     p = await MotoPipeline.open({ moto, region: PIPELINE_REGION, regions: ['us-east-1', 'us-west-2'], postgres });
     // The production source cluster, encrypted with its region's key, with one instance.
     await seedCluster({ region: 'us-east-1', clusterId: SOURCE, kmsKeyId: p.keys.byRegion['us-east-1'], instances: [`${SOURCE}-1`] });
+    // moto takes an automated `rds:` cluster snapshot when a cluster is created, but cannot copy one across
+    // regions: its CopyDBClusterSnapshot reads the source ARN's last `:`-separated part as the id, which
+    // drops the `rds:` of an automated snapshot's ARN (DBClusterSnapshotNotFoundFault). AWS copies automated
+    // snapshots across regions by ARN. So the cross-region cases restore a manual snapshot, named like an
+    // automated one; the same-region case restores the automated snapshot.
+    await seedManualSnapshot('us-east-1', SOURCE, MANUAL_SNAPSHOT);
   });
   afterAll(async () => {
     await p?.close();
@@ -54,14 +61,8 @@ describe.skipIf(!motoAvailable)('restores through the real AWS adapters on moto'
 
   it('cross-region, replacing a managed cluster: SUCCEEDED, one notification, tagged cluster with a writer, temporary copy gone, valid identifiers', async () => {
     await seedCluster({ region: 'us-west-2', clusterId: 'aurora-staging', tags: MANAGED, instances: ['aurora-staging-a'] });
-    // moto takes an automated `rds:` cluster snapshot when a cluster is created, but cannot copy one across
-    // regions: its CopyDBClusterSnapshot reads the source ARN's last `:`-separated part as the id, which
-    // drops the `rds:` of an automated snapshot's ARN (DBClusterSnapshotNotFoundFault). AWS copies automated
-    // snapshots across regions by ARN. So the cross-region case restores a manual snapshot, named like an
-    // automated one; the same-region case restores the automated snapshot.
-    const snapshotId = `${SOURCE}-2026-11-24-00-05`;
-    await seedManualSnapshot('us-east-1', SOURCE, snapshotId);
     await p.baseline();
+    const snapshotId = MANUAL_SNAPSHOT;
 
     const id = await p.startRestore({ snapshotId, sourceRegion: 'us-east-1', targetRegion: 'us-west-2', targetClusterId: 'aurora-staging', deleteExisting: true });
     const run = await p.runUntilTerminal(id);
@@ -121,7 +122,7 @@ describe.skipIf(!motoAvailable)('restores through the real AWS adapters on moto'
     await seedCluster({ region: 'us-west-2', clusterId: 'analytics', instances: ['analytics-a', 'analytics-b'] });
     await p.baseline();
 
-    const id = await p.startRestore({ snapshotId: `${SOURCE}-2026-11-24-00-05`, sourceRegion: 'us-east-1', targetRegion: 'us-west-2', targetClusterId: 'analytics', deleteExisting: true });
+    const id = await p.startRestore({ snapshotId: MANUAL_SNAPSHOT, sourceRegion: 'us-east-1', targetRegion: 'us-west-2', targetClusterId: 'analytics', deleteExisting: true });
     const run = await p.runUntilTerminal(id);
 
     expect(run.state.status).toBe('FAILED');
