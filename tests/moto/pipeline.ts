@@ -74,6 +74,8 @@ export interface MotoPipelineOptions {
   regions: string[];
   /** Extra stage parameters. */
   params?: Record<string, unknown>;
+  /** Where setup-db-users' PgDatabaseAdmin dials; default: the PGlite server. (A closed port: the database is down.) */
+  databaseAddress?: { host: string; port: number };
   /** PGlite, when the caller started it already (its WebAssembly start-up takes seconds: start it first, beside moto). */
   postgres?: Promise<LocalPostgres>;
 }
@@ -222,7 +224,8 @@ export class MotoPipeline {
   private constructor(
     readonly stack: ProvisionedStack,
     readonly rdsEvents: RdsEventSource,
-    readonly postgres: LocalPostgres,
+    /** The restored cluster's PostgreSQL (absent when `databaseAddress` points elsewhere). */
+    readonly postgres: LocalPostgres | undefined,
     readonly keys: { pipeline: string; byRegion: Record<string, string> },
     private readonly pollers: EventSourcePoller[],
     private readonly deps: Map<FunctionName, AwsDependencies>,
@@ -241,7 +244,7 @@ export class MotoPipeline {
     const targetKeys = Object.fromEntries(o.regions.filter((r) => r !== region).map((r) => [r, byRegion[r]]));
     const [stack, postgres] = await Promise.all([
       provisionStack({ endpoint: moto.endpoint, region, params: motoStageParams({ pipelineKeyArn: pipelineKey, targetKeys, overrides: o.params }) }),
-      o.postgres ?? startClusterPostgres(),
+      o.postgres ?? (o.databaseAddress ? undefined : startClusterPostgres()),
     ]);
 
     // The seed secrets, named as the functions' configuration names them.
@@ -276,7 +279,8 @@ export class MotoPipeline {
       if (!d) {
         const wired = stack.infra.wiring[`src/handlers/${mapping.fn}.ts`] as AdapterName[];
         const adapters: Partial<AwsAdapters> = Object.fromEntries(wired.map((a) => [a, ALL_ADAPTERS[a]]));
-        if (adapters.db) adapters.db = (c) => new PgDatabaseAdmin({ resolveHost: () => ({ host: postgres.host, port: postgres.port }), logger: c.logger });
+        const address = o.databaseAddress ?? { host: postgres!.host, port: postgres!.port };
+        if (adapters.db) adapters.db = (c) => new PgDatabaseAdmin({ resolveHost: () => address, logger: c.logger });
         d = composeAwsDependencies({ ...stack.environment(mapping.fn), POWERTOOLS_METRICS_DISABLED: 'true' }, adapters);
         deps.set(mapping.fn, d);
       }
@@ -353,8 +357,12 @@ export class MotoPipeline {
         terminalSeen = true;
         continue;
       }
-      if (await this.hiddenRecords()) {
-        // Records that failed are invisible until their visibility timeout (12 s here) ends: poll again shortly.
+      const backlog = await this.backlog();
+      // A message can become visible after this round's receive: moto redrives a message to its DLQ
+      // when a receive on the source queue finds it over maxReceiveCount. The next round delivers it.
+      if (backlog.visible > 0) continue;
+      if (backlog.hidden > 0) {
+        // Records that failed are invisible until their visibility timeout ends: poll again shortly.
         await new Promise((r) => setTimeout(r, 200));
         continue;
       }
@@ -405,12 +413,22 @@ export class MotoPipeline {
     return true;
   }
 
-  private async hiddenRecords(): Promise<boolean> {
-    for (const m of this.stack.eventSourceMappings) {
-      const a = await this.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: m.queueUrl, AttributeNames: ['ApproximateNumberOfMessagesNotVisible'] }));
-      if (Number(a.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0) > 0) return true;
-    }
-    return false;
+  /** Messages waiting in the mapped queues (step queues and DLQs): visible now, and hidden by a visibility timeout. */
+  private async backlog(): Promise<{ visible: number; hidden: number }> {
+    const all = await Promise.all(
+      this.stack.eventSourceMappings.map((m) =>
+        this.clients.sqs.send(
+          new GetQueueAttributesCommand({ QueueUrl: m.queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+        ),
+      ),
+    );
+    return all.reduce(
+      (n, a) => ({
+        visible: n.visible + Number(a.Attributes?.ApproximateNumberOfMessages ?? 0),
+        hidden: n.hidden + Number(a.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
+      }),
+      { visible: 0, hidden: 0 },
+    );
   }
 
   /** Reads (and removes) what arrived in the test's tap queues. */
@@ -467,7 +485,7 @@ export class MotoPipeline {
   }
 
   async close(): Promise<void> {
-    await this.postgres.stop();
+    await this.postgres?.stop();
   }
 }
 

@@ -86,7 +86,7 @@ describe.skipIf(!motoAvailable)('restores through the real AWS adapters on moto'
     // The copy was made (seen in us-west-2 during the run) and every identifier the run created is a valid RDS identifier.
     expect(p.rdsEvents.createdSinceBaseline().snapshots).toContain(`us-west-2/${run.state.snapshot_details.target_snapshot_id}`);
     // setup-db-users ran its SQL on the "cluster": the app role exists.
-    const roles = await p.postgres.pglite.query<{ rolname: string }>(`SELECT rolname FROM pg_roles WHERE rolname = 'app'`);
+    const roles = await p.postgres!.pglite.query<{ rolname: string }>(`SELECT rolname FROM pg_roles WHERE rolname = 'app'`);
     expect(roles.rows).toHaveLength(1);
     expect(invalidIdentifiers()).toEqual([]);
   });
