@@ -281,7 +281,7 @@ export class MotoPipeline {
         const adapters: Partial<AwsAdapters> = Object.fromEntries(wired.map((a) => [a, ALL_ADAPTERS[a]]));
         const address = o.databaseAddress ?? { host: postgres!.host, port: postgres!.port };
         if (adapters.db) adapters.db = (c) => new PgDatabaseAdmin({ resolveHost: () => address, logger: c.logger });
-        d = composeAwsDependencies({ ...stack.environment(mapping.fn), POWERTOOLS_METRICS_DISABLED: 'true' }, adapters);
+        d = composeAwsDependencies(stack.environment(mapping.fn), adapters);
         deps.set(mapping.fn, d);
       }
       const dd = d;
