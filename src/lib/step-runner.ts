@@ -243,7 +243,7 @@ export async function runStep(step: Step, deps: Dependencies, record: SQSRecord)
       });
       await deps.bus.publish([event]);
       deps.metrics.count('StepFailures', 1, { step: step.name, code: result.code });
-      log.error('step failed', { operationId, step: step.name, code: result.code, message: event.detail.message });
+      log.error('step failed', { operationId, step: step.name, code: result.code, reason: event.detail.message });
       return;
     }
     case 'waiting': {

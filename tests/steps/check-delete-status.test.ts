@@ -23,6 +23,31 @@ const rdsEvents = (w: TestWorld, eventId: string, source: string): EventBridgeEn
   w.envelopes().filter((e) => e.source === RDS_SOURCE && (e.detail as { EventID: string; SourceIdentifier: string }).EventID === eventId && (e.detail as { SourceIdentifier: string }).SourceIdentifier === source);
 
 describe('check-delete-status', () => {
+  it('an instance that was still being created when delete-rds ran is deleted once it settles, then the cluster', async () => {
+    const w = await TestWorld.create(dynamo, {
+      mutateWorld: (world) => {
+        const reader = world.regions['us-west-2'].instances['staging-reader'];
+        reader.status = 'creating';
+        reader.completesAtMs = Date.parse('2026-11-24T03:00:00Z');
+      },
+    });
+    const { id } = await w.request(CROSS_REGION);
+    await w.run('delete-rds', await w.advance(id, 'delete-rds'));
+    // RDS refused the reader (InvalidDBInstanceStateFault): delete-rds recorded it for later.
+    expect((await w.state(id)).restore_details.instances_not_yet_deleted).toEqual(['staging-reader']);
+    expect(w.sim.history.filter((h) => h.id === 'staging-reader' && h.to === 'deleting')).toHaveLength(0);
+
+    // Until it settles, every check finds it still there; then one deletes it, and the cluster follows.
+    for (let n = 0; n < 20 && (await w.rds.describeCluster('us-west-2', 'staging')); n++) {
+      const next = w.nextRdsTimer();
+      if (next !== undefined) w.clock.advanceTo(next);
+      await w.run('check-delete-status', w.lastEnvelope(id));
+    }
+    expect(w.sim.history.filter((h) => h.id === 'staging-reader' && h.to === 'deleting')).toHaveLength(1);
+    expect(w.publishedOf(id, 'TargetCleared')[0]?.detail).toMatchObject({ deleted: true });
+    expect(w.publishedOf(id, 'RestoreFailed')).toHaveLength(0);
+  });
+
   it('while instances are being deleted: waits and leaves the cluster alone', async () => {
     const w = await TestWorld.create(dynamo);
     const { id } = await deleting(w);

@@ -159,6 +159,28 @@ describe('snapshot-check: one operation per target, one deadline', () => {
     expect(validated[1].detail).toEqual(validated[0].detail);
   });
 
+  it('a request that arrives after its deadline (replayed, or very late) fails Timeout at once: no schedule in the past, nothing done', async () => {
+    const w = await TestWorld.create(dynamo);
+    const { id, envelope } = await w.request(SAME_REGION);
+    w.clock.advanceBy(w.deps.config.STATE_MACHINE_TIMEOUT_SECONDS * 1000 + 60_000);
+    await w.run('snapshot-check', envelope);
+    const [failed] = w.publishedOf(id, 'RestoreFailed');
+    expect(failed.detail).toMatchObject({ step: 'snapshot-check', code: 'Timeout', retryable: false });
+    expect(failed.detail.message).toContain('arrived after its deadline');
+    expect(w.scheduler.pending()).toEqual([]);
+    expect(w.sim.calls.DescribeDBClusterSnapshots).toBe(0);
+  });
+
+  it('upper case in the request names the same target: one lock for Restored and restored', async () => {
+    const w = await TestWorld.create(dynamo);
+    const first = await w.request({ ...SAME_REGION, targetClusterId: 'Restored' });
+    await w.run('snapshot-check', first.envelope);
+    expect((await w.state(first.id)).parameters.target_cluster_id).toBe('restored');
+    const second = await w.request(SAME_REGION);
+    await w.run('snapshot-check', second.envelope);
+    expect(w.publishedOf(second.id, 'RestoreFailed')[0]?.detail).toMatchObject({ code: 'TargetBusy' });
+  });
+
   it('rejects a request whose target is busy before arming a deadline for it', async () => {
     const w = await TestWorld.create(dynamo);
     const first = await w.request(SAME_REGION);

@@ -23,6 +23,17 @@ describe('deletion safety rules', () => {
     expect(deletionVerdict(cluster({ clusterId: 'legacy-staging', tags: {} }), config)).toEqual({ allowed: true });
   });
 
+  it("an allow-listed cluster (no tag): allowed only when every instance is named <cluster>-… (IAM grants those names only); the list is case-insensitive", () => {
+    const legacy = (members: string[]) => cluster({ clusterId: 'legacy-staging', tags: {}, members });
+    expect(deletionVerdict(legacy(['legacy-staging-instance-1', 'legacy-staging-reader']), config)).toEqual({ allowed: true });
+    const refused = deletionVerdict(legacy(['legacy-staging-writer', 'old-reader']), config);
+    expect(refused).toMatchObject({ allowed: false, reason: expect.stringContaining('old-reader') });
+    expect(refused.allowed === false && refused.reason).toContain('not named legacy-staging-');
+    // A managed cluster's instances are covered by their tag, whatever their names.
+    expect(deletionVerdict(cluster({ members: ['whatever'] }), config)).toEqual({ allowed: true });
+    expect(deletionVerdict(cluster({ clusterId: 'Legacy-Staging', tags: {} }), config)).toEqual({ allowed: true });
+  });
+
   it('refuses an unmanaged cluster, deletion protection, and a protected name', () => {
     expect(deletionVerdict(cluster({ tags: {} }), config)).toMatchObject({ allowed: false, reason: expect.stringContaining('managed-by') });
     expect(deletionVerdict(cluster({ tags: { [MANAGED_BY_TAG]: 'someone-else' } }), config).allowed).toBe(false);
