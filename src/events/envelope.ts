@@ -77,3 +77,39 @@ export function toPutEventsEntry(event: DomainEvent, eventBusName: string) {
     Time: new Date(event.detail.occurredAt),
   };
 }
+
+/** PutEvents: "Array Members: Minimum number of 1 item. Maximum number of 10 items." */
+export const PUT_EVENTS_MAX_ENTRIES = 10;
+/** "The total entry size must be less than 256KB." (Calculating PutEvents event entry size) */
+export const PUT_EVENTS_MAX_BYTES = 256 * 1024;
+
+/**
+ * A PutEvents entry's size as EventBridge calculates it: "If specified, the Time parameter is 14 bytes.
+ * The Source and DetailType parameters are the number of bytes for their UTF-8 encoded forms. If
+ * specified, the Detail parameter is the number of bytes for its UTF-8 encoded form. If specified, each
+ * entry of the Resources parameter is the number of bytes for its UTF-8 encoded forms."
+ */
+export function putEventsEntrySize(entry: { Time?: unknown; Source?: string; DetailType?: string; Detail?: string; Resources?: string[] }): number {
+  const bytes = (s: string | undefined) => (s === undefined ? 0 : Buffer.byteLength(s, 'utf8'));
+  return (entry.Time !== undefined ? 14 : 0) + bytes(entry.Source) + bytes(entry.DetailType) + bytes(entry.Detail) + (entry.Resources ?? []).reduce((n, r) => n + bytes(r), 0);
+}
+
+/** Entries in PutEvents calls: at most 10 a call, and less than 256 KB together; an entry too large alone is an error. */
+export function putEventsBatches<T extends Parameters<typeof putEventsEntrySize>[0]>(entries: T[]): T[][] {
+  const batches: T[][] = [];
+  let batch: T[] = [];
+  let size = 0;
+  for (const entry of entries) {
+    const n = putEventsEntrySize(entry);
+    if (n >= PUT_EVENTS_MAX_BYTES) throw new Error(`PutEvents: an entry of ${n} bytes (${entry.DetailType}) exceeds the 256 KB limit`);
+    if (batch.length === PUT_EVENTS_MAX_ENTRIES || size + n >= PUT_EVENTS_MAX_BYTES) {
+      batches.push(batch);
+      batch = [];
+      size = 0;
+    }
+    batch.push(entry);
+    size += n;
+  }
+  if (batch.length) batches.push(batch);
+  return batches;
+}

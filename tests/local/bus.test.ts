@@ -9,7 +9,7 @@ import { createFaultPlan } from '../../src/lib/local/faults';
 import { domainEvent, EVENT_SOURCE, type DomainEvent } from '../../src/events/catalogue';
 import { RDS_EVENT_EXAMPLES } from '../../src/events/rds';
 import type { EventBridgeEnvelope } from '../../src/events/envelope';
-import { parseEventBody } from '../../src/events/envelope';
+import { parseEventBody, putEventsBatches, putEventsEntrySize } from '../../src/events/envelope';
 
 const T0 = Date.parse('2026-11-24T02:00:00.000Z');
 const OP = 'restore-20261124-020000-k3x9q2';
@@ -77,6 +77,20 @@ describe('LocalEventBus', () => {
     expect(received.all).toHaveLength(1);
     expect(bus.archive.list()).toHaveLength(1);
     expect(() => bus.putEvents(Array.from({ length: 11 }, () => ok))).toThrow(/Entries: expected 1 to 10/);
+  });
+
+  it('refuses a call whose entries total 256 KB or more, sized as EventBridge documents it; the ports split their batches by size', async () => {
+    const { bus, port, received } = busWith();
+    // "If specified, the Time parameter is 14 bytes. The Source and DetailType parameters are the number of bytes for their UTF-8 encoded forms..."
+    expect(putEventsEntrySize({ Time: new Date(), Source: 'ab', DetailType: 'é', Detail: '{}', Resources: ['r1'] })).toBe(14 + 2 + 2 + 2 + 2);
+    const big = { Source: EVENT_SOURCE, DetailType: 'X', Detail: JSON.stringify({ check: 'copy', pad: 'x'.repeat(100 * 1024) }) };
+    expect(() => bus.putEvents([big, big, big])).toThrow(/not less than 256 KB/);
+    expect(received.all).toHaveLength(0);
+    expect(putEventsBatches([big, big, big, big, big]).map((b) => b.length)).toEqual([2, 2, 1]);
+    expect(() => putEventsBatches([{ ...big, Detail: 'x'.repeat(256 * 1024) }])).toThrow(/exceeds the 256 KB limit/);
+    // Eleven small events: two calls of the port.
+    await port.publish(Array.from({ length: 11 }, (_, n) => recheck(busWith().clock, 'copy', n + 1)));
+    expect(received.copy).toHaveLength(11);
   });
 
   it('routes raw native envelopes (aws.rds) and archives them; rejects a non-envelope', () => {
@@ -201,6 +215,14 @@ describe('LocalScheduler', () => {
     expect(received.copy[0].time).toBe(new Date(T0 + 2 * MIN).toISOString());
     expect(scheduler.pending()).toEqual([]);
     expect(scheduler.firedCount()).toBe(1);
+  });
+
+  it('refuses a one-time schedule whose time has passed (ValidationException); this minute is still accepted', async () => {
+    const { clock, scheduler } = schedulerWith();
+    clock.advanceTo(T0 + 10 * MIN);
+    await expect(scheduler.scheduleOnce({ name: 'late', at: new Date(T0 + 5 * MIN), event: recheck(clock, 'copy') })).rejects.toMatchObject({ name: 'ValidationException' });
+    await scheduler.scheduleOnce({ name: 'now', at: new Date(T0 + 10 * MIN - 10_000), event: recheck(clock, 'copy') });
+    expect(scheduler.pending().map((s) => s.name)).toEqual(['now']);
   });
 
   it('is idempotent by name: a second schedule of the same name is a no-op success', async () => {

@@ -28,6 +28,7 @@ function world(options: {
   subscriptions?: Subscription[];
   maxReceiveCount?: number;
   visibilityTimeoutMs?: number;
+  functionTimeoutMs?: number;
 }) {
   const clock = new VirtualClock({ start: new Date(T0) });
   const bus = new LocalEventBus({ clock, name: 'aurora-restore', region: 'us-west-2' });
@@ -40,6 +41,8 @@ function world(options: {
     handlers: options.handlers({ clock, port, scheduler }),
     maxReceiveCount: options.maxReceiveCount,
     visibilityTimeoutMs: options.visibilityTimeoutMs,
+    // Lambda refuses a queue whose visibility timeout is shorter than the function's timeout.
+    functionTimeoutMs: options.functionTimeoutMs ?? Math.min(300_000, options.visibilityTimeoutMs ?? 300_000),
     faults: options.faults,
   });
   /** Puts a catalogue example event (with optional detail changes) on the bus. */
@@ -282,6 +285,18 @@ describe('LocalRuntime', () => {
     expect(attempts).toHaveLength(14);
     const third = await w.runtime.runUntil(() => false, { maxSteps: 2 });
     expect(third).toMatchObject({ reason: 'max-steps', steps: 2 });
+  });
+
+  it('refuses, as Lambda does, an event source mapping whose queue (or dead-letter queue) hides a message for less than the function timeout', () => {
+    const clock = new VirtualClock({ start: new Date(T0) });
+    const bus = new LocalEventBus({ clock, name: 'aurora-restore', region: 'us-west-2' });
+    const base = { clock, bus, subscriptions: SUBSCRIPTIONS, handlers: {}, functionTimeoutMs: 300_000 };
+    expect(() => new LocalRuntime({ ...base, visibilityTimeoutMs: 60_000 })).toThrow(
+      'Queue visibility timeout: 60 seconds is less than Function timeout: 300 seconds (step queues)',
+    );
+    // SQS's default visibility (30 s) on the dead-letter queues, consumed by a 300 s function: the deploy blocker.
+    expect(() => new LocalRuntime({ ...base, deadLetterVisibilityTimeoutMs: 30_000 })).toThrow(/30 seconds is less than Function timeout: 300 seconds \(dead-letter queues\)/);
+    expect(() => new LocalRuntime({ ...base, visibilityTimeoutMs: 1_800_000, deadLetterVisibilityTimeoutMs: 1_800_000 })).not.toThrow();
   });
 
   it('context names the function and reports the remaining virtual time of a 300 s function', async () => {

@@ -7,13 +7,11 @@ import {
   type PutEventsResultEntry,
 } from '@aws-sdk/client-eventbridge';
 import type { DomainEvent } from '../../events/catalogue';
-import { toPutEventsEntry } from '../../events/envelope';
+import { putEventsBatches, toPutEventsEntry } from '../../events/envelope';
 import type { Clock, EventBus } from '../ports';
 import { sdkClientOptions } from './client-options';
 import { systemClock } from './system-clock';
 
-/** PutEvents accepts at most 10 entries per call. */
-export const PUT_EVENTS_BATCH = 10;
 
 export interface AwsEventBusOptions {
   eventBusName: string;
@@ -64,8 +62,7 @@ export class AwsEventBus implements EventBus {
   }
 
   async publish(events: DomainEvent[]): Promise<void> {
-    const entries = events.map((e) => toPutEventsEntry(e, this.options.eventBusName));
-    for (let i = 0; i < entries.length; i += PUT_EVENTS_BATCH) await this.putBatch(entries.slice(i, i + PUT_EVENTS_BATCH));
+    for (const batch of putEventsBatches(events.map((e) => toPutEventsEntry(e, this.options.eventBusName)))) await this.putBatch(batch);
   }
 
   private async putBatch(batch: PutEventsRequestEntry[]): Promise<void> {

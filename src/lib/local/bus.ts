@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DomainEvent } from '../../events/catalogue';
-import { eventBridgeEnvelope, toPutEventsEntry, type EventBridgeEnvelope } from '../../events/envelope';
+import { PUT_EVENTS_MAX_BYTES, PUT_EVENTS_MAX_ENTRIES, eventBridgeEnvelope, putEventsBatches, putEventsEntrySize, toPutEventsEntry, type EventBridgeEnvelope } from '../../events/envelope';
 import type { EventBus } from '../ports';
 import type { VirtualClock } from './clock';
 import { matchesPattern, validatePattern } from './pattern';
@@ -152,9 +152,16 @@ export class LocalEventBus {
     return this.rules.map((r) => r.name);
   }
 
-  /** Puts up to 10 entries; entries with a malformed Detail fail alone, as on AWS. */
+  /** Puts up to 10 entries of less than 256 KB together; entries with a malformed Detail fail alone, as on AWS. */
   putEvents(entries: PutEventsEntry[]): PutEventsResult {
-    if (entries.length < 1 || entries.length > 10) throw new Error(`Entries: expected 1 to 10 entries, got ${entries.length}`);
+    if (entries.length < 1 || entries.length > PUT_EVENTS_MAX_ENTRIES) {
+      throw Object.assign(new Error(`Entries: expected 1 to 10 entries, got ${entries.length}`), { name: 'ValidationException' });
+    }
+    const total = entries.reduce((n, e) => n + putEventsEntrySize(e), 0);
+    if (total >= PUT_EVENTS_MAX_BYTES) {
+      // "The total entry size must be less than 256KB."
+      throw Object.assign(new Error(`Entries: total entry size ${total} bytes is not less than 256 KB`), { name: 'ValidationException' });
+    }
     const result: PutEventsResult = { FailedEntryCount: 0, Entries: [] };
     for (const [i, entry] of entries.entries()) {
       const problem = entryProblem(entry);
@@ -271,7 +278,7 @@ export interface LocalEventBusPortOptions {
   bus: LocalEventBus;
 }
 
-/** The `EventBus` port on the local bus: domain events → PutEvents entries, in calls of 10. */
+/** The `EventBus` port on the local bus: domain events → PutEvents entries, in calls of 10 (and under 256 KB). */
 export class LocalEventBusPort implements EventBus {
   private readonly bus: LocalEventBus;
 
@@ -283,11 +290,10 @@ export class LocalEventBusPort implements EventBus {
     // Synchronous on purpose: events are on the bus (and in the queues) when publish is called,
     // so a driver that has not yet yielded to the microtask queue already sees them.
     const failures: string[] = [];
-    for (let i = 0; i < events.length; i += 10) {
-      const chunk = events.slice(i, i + 10);
-      const result = this.bus.putEvents(chunk.map((e) => toPutEventsEntry(e, this.bus.name)));
+    for (const batch of putEventsBatches(events.map((e) => toPutEventsEntry(e, this.bus.name)))) {
+      const result = this.bus.putEvents(batch);
       result.Entries.forEach((r, j) => {
-        if ('ErrorCode' in r) failures.push(`${chunk[j].type}: ${r.ErrorCode} ${r.ErrorMessage}`);
+        if ('ErrorCode' in r) failures.push(`${batch[j].DetailType}: ${r.ErrorCode} ${r.ErrorMessage}`);
       });
     }
     if (failures.length > 0) throw new Error(`PutEvents failed for ${failures.length} entries: ${failures.join('; ')}`);

@@ -22,6 +22,8 @@ export interface LocalRuntimeOptions {
   handlers: Partial<Record<string, SqsLambdaHandler>>;
   /** Default 6 × the function timeout (6 × 300 s), as on AWS. */
   visibilityTimeoutMs?: number;
+  /** Visibility timeout of the dead-letter queues (consumed by the dead-letter function). Default: as the step queues. */
+  deadLetterVisibilityTimeoutMs?: number;
   /** Receives before a message goes to the DLQ. Default 5. */
   maxReceiveCount?: number;
   /** Default: the bus region. */
@@ -123,14 +125,26 @@ export class LocalRuntime {
     this.stallTimeoutMs = options.stallTimeoutMs ?? 120_000;
     this.onInvocationError = options.onInvocationError;
     const visibilityTimeoutMs = options.visibilityTimeoutMs ?? 6 * this.functionTimeoutMs;
+    const deadLetterVisibilityMs = options.deadLetterVisibilityTimeoutMs ?? visibilityTimeoutMs;
     const maxReceiveCount = options.maxReceiveCount ?? 5;
+    // Lambda: "Your function's timeout must be less than or equal to the queue's visibility timeout. Lambda
+    // validates this requirement when you create or update an event source mapping and will return an error
+    // if the function timeout exceeds the queue's visibility timeout." — for every consumed queue, DLQs too.
+    for (const [what, ms] of [['step queues', visibilityTimeoutMs], ['dead-letter queues', deadLetterVisibilityMs]] as const) {
+      if (ms < this.functionTimeoutMs) {
+        throw Object.assign(
+          new Error(`InvalidParameterValueException: Queue visibility timeout: ${ms / 1000} seconds is less than Function timeout: ${this.functionTimeoutMs / 1000} seconds (${what})`),
+          { name: 'InvalidParameterValueException' },
+        );
+      }
+    }
 
     const deadLetterPollers: Poller[] = [];
     for (const sub of options.subscriptions) {
       if (this.queues[sub.step]) throw new Error(`subscriptions: step ${sub.step} appears twice`);
       const name = `${QUEUE_PREFIX}${sub.step}`;
       const common = { clock: this.clock, visibilityTimeoutMs, faults: options.faults };
-      const deadLetter = new LocalQueue({ ...common, name: `${name}-dlq`, maxReceiveCount, faults: undefined });
+      const deadLetter = new LocalQueue({ ...common, name: `${name}-dlq`, visibilityTimeoutMs: deadLetterVisibilityMs, maxReceiveCount, faults: undefined });
       const queue = new LocalQueue({ ...common, name, maxReceiveCount, deadLetter });
       this.queues[sub.step] = { queue, deadLetter };
       this.pollers.push({ step: sub.step, queue, arn: this.queueArn(queue.name), batchSize: sub.batchSize, maxConcurrency: sub.maximumConcurrency, inFlight: 0 });

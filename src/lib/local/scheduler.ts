@@ -56,6 +56,13 @@ export class LocalScheduler implements RecheckScheduler {
     const atMs = input.at.getTime();
     if (!Number.isFinite(atMs)) throw new Error(`at: expected a valid Date for schedule ${input.name}`);
     if (this.schedules.has(input.name)) return;
+    // A one-time schedule whose at() time has passed is refused here. Scheduler's documentation does not say
+    // what it does with one (a ValidationException is reported); no pipeline code may rely on either answer.
+    if (roundUpToMinute(atMs) < this.clock.now().getTime()) {
+      throw Object.assign(new Error(`ValidationException: the at() time of schedule ${input.name} (${input.at.toISOString()}) is in the past`), {
+        name: 'ValidationException',
+      });
+    }
     const fireAtMs = roundUpToMinute(atMs) + Math.max(0, this.delayMs());
     this.add({ name: input.name, at: input.at.toISOString(), fireAt: new Date(fireAtMs).toISOString(), event: structuredClone(input.event) });
   }
