@@ -38,7 +38,7 @@ export function describeEvent(env: EventBridgeEnvelope, verbose = false): { acto
     case 'TargetCleared':
       return d.deleted ? { actor: 'check-delete-status', text: '✓ existing cluster deleted' } : { actor: 'delete-rds', text: '✓ no existing cluster to delete' };
     case 'ClusterRestoreStarted':
-      return { actor: 'restore-snapshot', text: `→ restoring ${d.clusterId} with writer ${d.instanceId}` };
+      return { actor: 'restore-snapshot', text: `→ restoring ${d.clusterId}; its writer ${d.instanceId} follows once the cluster is available` };
     case 'ClusterAvailable':
       return { actor: 'check-restore-status', text: `✓ ${d.clusterId} is available at ${d.writerEndpoint}:${d.port}` };
     case 'UsersConfigured':
