@@ -40,7 +40,7 @@ type RdsMethod =
 export type FunctionName = AnyStepName | 'api' | 'nightly';
 
 /**
- * What a resource reference in a grant stands for; src/infra/template.ts turns each into ARNs.
+ * What a resource reference in a grant stands for; src/infra/template/roles.ts turns each into ARNs.
  * `managed-*` are RDS resources carrying the pipeline's managed-by tag (an IAM condition); the
  * allow-listed clusters (DELETION_ALLOW_LIST) are named by ARN.
  */

@@ -1,4 +1,4 @@
-// The bridge between serverless.yml and src/infra/template.ts: osls resolves
+// The bridge between serverless.yml and src/infra/template/: osls resolves
 // `${file(./src/infra/serverless.cjs):functions}` (and :resources, :wiring) by calling this function,
 // which builds the generated part of the template from the TypeScript tables (compiled on the fly by tsx).
 // CommonJS because osls `require`s variable files and the package is "type": "module".
@@ -24,7 +24,7 @@ module.exports = async ({ options, resolveConfigurationProperty }) => {
   const merged = { ...(params.default || {}), ...(params[stage] || {}), ...cliParams(options.param) };
   const key = JSON.stringify([service, stage, merged]);
   if (!cache.has(key)) {
-    const { buildInfrastructure } = tsx.require('./template.ts', __filename);
+    const { buildInfrastructure } = tsx.require('./template/index.ts', __filename);
     cache.set(key, buildInfrastructure({ service, stage, params: merged }));
   }
   return cache.get(key);

@@ -1,0 +1,55 @@
+/** Per subscription: the step's queue, its dead-letter queue, one rule per pattern and the queue policy. */
+import type { Subscription } from '../../events/subscriptions';
+import { DLQ_RETENTION_SECONDS, VISIBILITY_TIMEOUT_FACTOR, getAtt, ids, ref, timeoutOf, type Cfn, type Ctx } from './common';
+
+export function stepQueue(ctx: Ctx, s: Subscription): Record<string, Cfn> {
+  const { names, params } = ctx;
+  const out: Record<string, Cfn> = {
+    [ids.deadLetterQueue(s.step)]: {
+      Type: 'AWS::SQS::Queue',
+      Properties: { QueueName: names.deadLetterQueue(s.step), SqsManagedSseEnabled: true, MessageRetentionPeriod: DLQ_RETENTION_SECONDS },
+    },
+    [ids.queue(s.step)]: {
+      Type: 'AWS::SQS::Queue',
+      Properties: {
+        QueueName: names.queue(s.step),
+        // SSE with SQS-owned keys: EventBridge can deliver to it without a key policy of ours.
+        SqsManagedSseEnabled: true,
+        VisibilityTimeout: VISIBILITY_TIMEOUT_FACTOR * timeoutOf(ctx, s.step),
+        RedrivePolicy: { deadLetterTargetArn: getAtt(ids.deadLetterQueue(s.step)), maxReceiveCount: params.deployment.MAX_RECEIVE_COUNT },
+      },
+    },
+  };
+  for (const p of s.patterns) {
+    out[ids.rule(s.step, p.name)] = {
+      Type: 'AWS::Events::Rule',
+      Properties: {
+        Description: `${s.step}: ${p.name} (${s.description})`.slice(0, 512),
+        EventBusName: ref(ids.bus),
+        EventPattern: p.pattern,
+        State: 'ENABLED',
+        Targets: [{ Id: 'step-queue', Arn: getAtt(ids.queue(s.step)), RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 } }],
+      },
+    };
+  }
+  out[ids.queuePolicy(s.step)] = {
+    Type: 'AWS::SQS::QueuePolicy',
+    Properties: {
+      Queues: [ref(ids.queue(s.step))],
+      PolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'EventBridgeRulesOfThisStep',
+            Effect: 'Allow',
+            Principal: { Service: 'events.amazonaws.com' },
+            Action: 'sqs:SendMessage',
+            Resource: getAtt(ids.queue(s.step)),
+            Condition: { ArnEquals: { 'aws:SourceArn': s.patterns.map((p) => getAtt(ids.rule(s.step, p.name))) } },
+          },
+        ],
+      },
+    },
+  };
+  return out;
+}
