@@ -1,14 +1,12 @@
 /**
- * Packages the service once (osls + serverless-esbuild, offline, no AWS credentials) and checks the
- * CloudFormation template and the bundles against the code's own tables: every subscription has its
- * rules, queue, DLQ and function; every role grants exactly what its function's port calls need; every
- * store is encrypted; the alarms exist. Any drift between serverless.yml and the tables fails here.
+ * Packages the service once (tests/infra/fixture.ts: osls + serverless-esbuild, offline, no AWS
+ * credentials) and checks the CloudFormation template and the bundles against the code's own tables:
+ * every subscription has its rules, queue, DLQ and function; every role grants exactly what its
+ * function's port calls need; every store is encrypted; the alarms exist. Any drift between
+ * serverless.yml and the tables fails here.
  */
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, join, relative, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEAD_LETTER_STEP, SUBSCRIPTIONS, forwardedRdsPattern } from '../../src/events/subscriptions';
 import { MANAGED_BY_TAG, MANAGED_BY_VALUE } from '../../src/lib/tags';
@@ -18,48 +16,21 @@ import { configSchema } from '../../src/schemas/config';
 import { restoreRequest } from '../../src/schemas/restore-request';
 import { CALL_GRANTS, FUNCTION_CALLS, FUNCTION_NAMES, adaptersOf, connectsToDatabase, isStepFunction, type FunctionName } from '../../src/infra/permissions';
 import { RDS_STEPS, VISIBILITY_TIMEOUT_FACTOR, ids, namesFor } from '../../src/infra/template';
+import { KMS_KEY, NIGHTLY, STAGE, TARGET_KEY, cleanUp, packaged, root, type Packaged, type Resource } from './fixture';
 
-const root = resolve(import.meta.dirname, '../..');
-const STAGE = 'citest';
-const KMS_KEY = 'arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555';
-const TARGET_KEY = 'arn:aws:kms:us-west-2:123456789012:key/66666666-7777-8888-9999-000000000000';
-const NIGHTLY = { sourceClusterId: 'aurora-prod', sourceRegion: 'us-east-1', targetRegion: 'us-east-1', targetClusterId: 'aurora-staging', deleteExisting: true };
 const names = namesFor(STAGE);
 
-type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string };
 let dir: string;
 let resources: Record<string, Resource>;
-let state: { service: { functions: Record<string, { name: string; handler: string; package?: { artifact?: string } }> } };
+let state: Packaged['state'];
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'aurora-restore-package-'));
-  await promisify(execFile)(
-    join(root, 'node_modules', '.bin', 'serverless'),
-    [
-      'package',
-      '--stage',
-      STAGE,
-      '--package',
-      join(dir, 'package'),
-      `--param=KMS_KEY_ID=${KMS_KEY}`,
-      `--param=TARGET_KMS_KEYS=us-west-2=${TARGET_KEY}`,
-      '--param=DELETION_ALLOW_LIST=legacy-staging',
-      '--param=NIGHTLY_SCHEDULE=cron(0 2 * * ? *)',
-      `--param=NIGHTLY_REQUEST=${JSON.stringify(NIGHTLY)}`,
-    ],
-    // No AWS credentials and no profile: packaging must not need an account.
-    {
-      cwd: root,
-      timeout: 280_000,
-      env: { PATH: process.env.PATH, HOME: dir, SLS_TELEMETRY_DISABLED: '1', AURORA_RESTORE_ESBUILD_DIR: relative(root, join(dir, 'esbuild')) },
-    },
-  );
-  resources = JSON.parse(readFileSync(join(dir, 'package', 'cloudformation-template-update-stack.json'), 'utf8')).Resources;
-  state = JSON.parse(readFileSync(join(dir, 'package', 'serverless-state.json'), 'utf8'));
+  const p = await packaged();
+  dir = p.dir;
+  resources = p.pipeline.Resources;
+  state = p.state;
 }, 300_000);
-afterAll(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(cleanUp);
 
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
 const fnLogicalId = (fn: FunctionName) => names.functionLogicalId(fn);
@@ -122,6 +93,18 @@ describe('subscriptions → rules, queues, DLQs, functions', () => {
       });
     });
   }
+
+  it('gives every queue a Lambda function consumes — the dead-letter queues too — a visibility timeout of 6× that function\'s timeout', () => {
+    const mappings = ofType('AWS::Lambda::EventSourceMapping').map(([, r]) => r.Properties);
+    expect(mappings.length).toBe(2 * SUBSCRIPTIONS.length);
+    for (const m of mappings) {
+      const queueId = m.EventSourceArn['Fn::GetAtt'][0] as string;
+      const fnId = m.FunctionName['Fn::GetAtt'][0] as string;
+      const timeout = resources[fnId]!.Properties.Timeout as number;
+      // Lambda refuses an SQS event source whose queue's visibility timeout is below the function timeout.
+      expect(resources[queueId]!.Properties.VisibilityTimeout, `${queueId} consumed by ${fnId}`).toBe(VISIBILITY_TIMEOUT_FACTOR * timeout);
+    }
+  });
 
   it('has no rule, queue or function the tables do not declare', () => {
     const pipelineRules = ofType('AWS::Events::Rule').filter(([, r]) => r.Properties.EventBusName);
@@ -201,11 +184,14 @@ describe('functions', () => {
     .filter(([, schema]) => !schema.safeParse(undefined).success)
     .map(([name]) => name);
 
-  it('run Node.js 20 on arm64 with every required configuration variable set', () => {
+  it('run Node.js 24 (nodejs24.x: nodejs20.x is deprecated and Lambda blocks creating it) on arm64, bundled for that runtime, with every required configuration variable set', () => {
     expect(required.length).toBeGreaterThan(5);
+    const esbuildTarget = readFileSync(join(root, 'serverless.yml'), 'utf8').match(/^\s+target:\s*(\S+)\s*$/m)?.[1];
+    expect(esbuildTarget, 'custom.esbuild.target in serverless.yml').toBe('node24');
     for (const fn of FUNCTION_NAMES) {
       const p = fnProps(fn);
-      expect(p.Runtime, fn).toBe('nodejs20.x');
+      expect(p.Runtime, fn).toBe('nodejs24.x');
+      expect(p.Runtime, fn).toBe(`nodejs${esbuildTarget!.replace('node', '')}.x`);
       expect(p.Architectures, fn).toEqual(['arm64']);
       const env = p.Environment.Variables as Record<string, unknown>;
       for (const name of required) expect(env[name], `${fn} ${name}`).toBeDefined();

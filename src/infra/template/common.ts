@@ -11,7 +11,10 @@ export type Cfn = Record<string, unknown>;
 
 /** The Lambda runtime's bundle of Amazon CA certificates (RDS included); Node.js does not load it by default. */
 export const LAMBDA_CA_BUNDLE = '/var/runtime/ca-cert.pem';
-/** SQS: a queue's visibility timeout must cover the function's retries of one batch. */
+/**
+ * SQS → Lambda: "set the source queue's visibility timeout to at least six times the configuration timeout
+ * on your function" (Lambda developer guide, SQS event source mapping); below 1× Lambda refuses the mapping.
+ */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
 /** API Gateway HTTP APIs wait at most 30 s for the integration. */
 export const API_TIMEOUT_SECONDS = 29;

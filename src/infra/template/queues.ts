@@ -1,5 +1,5 @@
 /** Per subscription: the step's queue, its dead-letter queue, one rule per pattern and the queue policy. */
-import type { Subscription } from '../../events/subscriptions';
+import { DEAD_LETTER_STEP, type Subscription } from '../../events/subscriptions';
 import { DLQ_RETENTION_SECONDS, VISIBILITY_TIMEOUT_FACTOR, getAtt, ids, ref, timeoutOf, type Cfn, type Ctx } from './common';
 
 export function stepQueue(ctx: Ctx, s: Subscription): Record<string, Cfn> {
@@ -7,7 +7,15 @@ export function stepQueue(ctx: Ctx, s: Subscription): Record<string, Cfn> {
   const out: Record<string, Cfn> = {
     [ids.deadLetterQueue(s.step)]: {
       Type: 'AWS::SQS::Queue',
-      Properties: { QueueName: names.deadLetterQueue(s.step), SqsManagedSseEnabled: true, MessageRetentionPeriod: DLQ_RETENTION_SECONDS },
+      Properties: {
+        QueueName: names.deadLetterQueue(s.step),
+        SqsManagedSseEnabled: true,
+        MessageRetentionPeriod: DLQ_RETENTION_SECONDS,
+        // The dead-letter function consumes every DLQ: Lambda refuses an SQS event source whose queue's
+        // visibility timeout is below the function's timeout ("Your function's timeout must be less than or
+        // equal to the queue's visibility timeout"), and AWS recommends six times it.
+        VisibilityTimeout: VISIBILITY_TIMEOUT_FACTOR * timeoutOf(ctx, DEAD_LETTER_STEP),
+      },
     },
     [ids.queue(s.step)]: {
       Type: 'AWS::SQS::Queue',
