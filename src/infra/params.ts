@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { configSchema } from '../schemas/config';
 import { describeIssues, restoreRequest, type RestoreRequestInput } from '../schemas/restore-request';
+import { protectedNames, type ProtectedNames } from './protected';
 
 const positiveInt = (name: string) =>
   z.coerce.number({ error: `${name}: expected a number` }).int(`${name}: expected a whole number`).positive(`${name}: expected a positive number`);
@@ -31,7 +32,9 @@ export const PASSED_CONFIG = [
   'SAFETY_RECHECK_SECONDS',
   'PROTECTED_CLUSTER_PATTERN',
   'DELETION_ALLOW_LIST',
+  'TARGET_REGIONS',
   'TARGET_KMS_KEYS',
+  'SOURCE_KMS_KEYS',
   'STATE_TTL_DAYS',
   'AUDIT_TTL_DAYS',
 ] as const satisfies readonly (keyof typeof configSchema.shape)[];
@@ -67,6 +70,8 @@ export interface StageParams {
   /** The validated configuration (defaults applied), for what the template derives from it. */
   resolved: ReturnType<typeof configSchema.parse>;
   nightlyRequest?: RestoreRequestInput;
+  /** PROTECTED_CLUSTER_PATTERN as ARN wildcards (the explicit Deny of every role). */
+  protectedNames: ProtectedNames;
 }
 
 export class StageParamsError extends Error {
@@ -94,6 +99,17 @@ export function parseStageParams(raw: Record<string, unknown>, placeholders: Rec
   }
   const resolved = configSchema.safeParse({ ...placeholders, ...config });
   if (!resolved.success) problems.push(...resolved.error.issues.map((i) => `${String(i.path[0])}: ${i.message.replace(/^[A-Z_]+: /, '')}`));
+  let names: ProtectedNames | undefined;
+  if (resolved.success) {
+    try {
+      names = protectedNames(resolved.data.PROTECTED_CLUSTER_PATTERN);
+    } catch (e) {
+      problems.push((e as Error).message);
+    }
+    if (resolved.data.TARGET_REGIONS.includes(resolved.data.REGION)) {
+      problems.push(`TARGET_REGIONS: lists ${resolved.data.REGION}, the pipeline's own region (its RDS events reach the pipeline bus without forwarding)`);
+    }
+  }
 
   let nightlyRequest: RestoreRequestInput | undefined;
   if (deployment.success && deployment.data.NIGHTLY_SCHEDULE) {
@@ -106,5 +122,5 @@ export function parseStageParams(raw: Record<string, unknown>, placeholders: Rec
     }
   }
   if (problems.length) throw new StageParamsError(problems);
-  return { deployment: deployment.data!, config, resolved: resolved.data!, nightlyRequest };
+  return { deployment: deployment.data!, config, resolved: resolved.data!, nightlyRequest, protectedNames: names! };
 }

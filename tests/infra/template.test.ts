@@ -9,14 +9,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEAD_LETTER_STEP, SUBSCRIPTIONS, forwardedRdsPattern } from '../../src/events/subscriptions';
-import { MANAGED_BY_TAG, MANAGED_BY_VALUE } from '../../src/lib/tags';
+import { MANAGED_BY_TAG, MANAGED_BY_VALUE, OPERATION_TAG } from '../../src/lib/tags';
 import { stepOfDeadLetterQueue } from '../../src/lib/steps/guards';
 import { auditTableDefinition, stateTableDefinition, TTL_ATTRIBUTE } from '../../src/lib/tables';
 import { configSchema } from '../../src/schemas/config';
 import { restoreRequest } from '../../src/schemas/restore-request';
 import { CALL_GRANTS, FUNCTION_CALLS, FUNCTION_NAMES, adaptersOf, connectsToDatabase, isStepFunction, type FunctionName } from '../../src/infra/permissions';
 import { RDS_STEPS, VISIBILITY_TIMEOUT_FACTOR, ids, namesFor } from '../../src/infra/template';
-import { KMS_KEY, NIGHTLY, STAGE, TARGET_KEY, cleanUp, packaged, root, type Packaged, type Resource } from './fixture';
+import { KMS_KEY, NIGHTLY, SOURCE_KEY, STAGE, TARGET_KEY, cleanUp, packaged, root, type Packaged, type Resource } from './fixture';
 
 const names = namesFor(STAGE);
 
@@ -230,11 +230,15 @@ describe('least-privilege IAM', () => {
       ? ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses']
       : []),
   ];
+  const allows = (fn: FunctionName) => statementsOf(fn).filter((s) => s.Effect === 'Allow');
+  const withAction = (fn: FunctionName, action: string) => allows(fn).filter((s) => [s.Action].flat().includes(action));
+  const arns = (st: Record<string, any>) => [st.Resource].flat().map((r: any) => (typeof r === 'string' ? r : (r['Fn::Sub'] ?? JSON.stringify(r))) as string);
+  const rdsFns = () => FUNCTION_NAMES.filter((fn) => allows(fn).some((s) => [s.Action].flat().some((a: string) => a.startsWith('rds:'))));
 
   for (const fn of FUNCTION_NAMES) {
     it(`${fn}: grants exactly the actions of its port calls, nothing more`, () => {
       const expected = new Set([...base(fn), ...FUNCTION_CALLS[fn].flatMap((c) => CALL_GRANTS[c].flatMap((g) => g.actions))]);
-      expect([...actionsOf(statementsOf(fn))].sort()).toEqual([...expected].sort());
+      expect([...actionsOf(allows(fn))].sort()).toEqual([...expected].sort());
     });
   }
 
@@ -247,33 +251,124 @@ describe('least-privilege IAM', () => {
     }
   });
 
-  it('grants kms: only on the configured keys (the pipeline key and the target regions keys)', () => {
+  it('grants kms: only on the configured keys; RDS may use the target and SOURCE keys (restore and copy), never the pipeline key', () => {
     for (const fn of FUNCTION_NAMES) {
-      for (const st of statementsOf(fn).filter((s) => [s.Action].flat().some((a: string) => a.startsWith('kms:')))) {
-        for (const r of [st.Resource].flat()) expect([KMS_KEY, TARGET_KEY], fn).toContain(r);
+      for (const st of allows(fn).filter((s) => [s.Action].flat().some((a: string) => a.startsWith('kms:')))) {
+        for (const r of [st.Resource].flat()) expect([KMS_KEY, TARGET_KEY, SOURCE_KEY], fn).toContain(r);
         expect(st.Condition?.StringEquals?.['kms:ViaService'] ?? st.Condition?.StringLike?.['kms:ViaService'], fn).toBeDefined();
       }
     }
-    const rdsKeys = statementsOf('copy-snapshot').find((s) => [s.Action].flat().includes('kms:CreateGrant'));
-    expect(rdsKeys?.Resource).toEqual([KMS_KEY, TARGET_KEY]);
+    for (const fn of ['copy-snapshot', 'restore-snapshot'] as const) {
+      const rdsKeys = withAction(fn, 'kms:CreateGrant');
+      expect(rdsKeys.map((s) => s.Resource), fn).toEqual([[TARGET_KEY, SOURCE_KEY]]);
+      expect(rdsKeys[0]!.Condition, fn).toEqual({ StringLike: { 'kms:ViaService': 'rds.*.amazonaws.com' } });
+    }
+    // SOURCE_KMS_KEYS is a stage parameter the functions get too.
+    expect(fnProps('restore-snapshot').Environment.Variables.SOURCE_KMS_KEYS).toBe(SOURCE_KEY);
   });
 
-  it('limits destructive RDS actions to resources tagged as managed by the pipeline (or allow-listed clusters by ARN)', () => {
+  it('deleting with a final snapshot: CreateDBClusterSnapshot on the cluster AND on the final snapshot, its inherited tags only (rds:TagsFromRequest=false)', () => {
+    for (const fn of ['delete-rds', 'check-delete-status'] as const) {
+      const create = withAction(fn, 'rds:CreateDBClusterSnapshot').flatMap(arns);
+      expect(create, fn).toEqual(expect.arrayContaining([expect.stringMatching(/:cluster:\*$/), expect.stringMatching(/:cluster:legacy-staging$/), expect.stringMatching(/:cluster-snapshot:\*-final-\*$/)]));
+      const tag = withAction(fn, 'rds:AddTagsToResource');
+      expect(tag.map(arns), fn).toEqual([[expect.stringMatching(/:cluster-snapshot:\*-final-\*$/)]]);
+      expect(tag[0]!.Condition, fn).toEqual({ Bool: { 'rds:TagsFromRequest': 'false' } });
+      // DeleteDBCluster authorizes the final snapshot too (its cluster-snapshot resource type is required).
+      expect(withAction(fn, 'rds:DeleteDBCluster').flatMap(arns), fn).toContainEqual(expect.stringMatching(/:cluster-snapshot:\*-final-\*$/));
+    }
+  });
+
+  it('names RDS resources in lowercase in every ARN (RDS stores identifiers lowercase; DELETION_ALLOW_LIST was given as Legacy-Staging)', () => {
+    for (const fn of rdsFns()) {
+      for (const a of statementsOf(fn).flatMap(arns).filter((x) => x.includes(':rds:'))) {
+        const name = /:(?:cluster|db|cluster-snapshot|subgrp|cluster-pg|pg|og):(.*)$/.exec(a)?.[1];
+        expect(name, a).toBeDefined();
+        expect(name, fn).toBe(name!.toLowerCase());
+      }
+    }
+    expect(withAction('delete-rds', 'rds:DeleteDBCluster').flatMap(arns)).toContainEqual(expect.stringMatching(/:cluster:legacy-staging$/));
+  });
+
+  it('limits instance deletion to instances tagged as managed, or named <cluster>-* for an allow-listed cluster: never any instance', () => {
+    for (const fn of FUNCTION_NAMES) {
+      for (const st of withAction(fn, 'rds:DeleteDBInstance')) {
+        const tagged = st.Condition?.StringEquals?.[`rds:db-tag/${MANAGED_BY_TAG}`] === MANAGED_BY_VALUE;
+        if (!tagged) expect(arns(st), `${fn} ${st.Sid}`).toEqual([expect.stringMatching(/:db:legacy-staging-\*$/)]);
+      }
+    }
+    expect(withAction('delete-rds', 'rds:DeleteDBInstance')).toHaveLength(2);
+  });
+
+  it('limits destructive RDS actions to managed (tagged) resources, allow-listed clusters and instances by ARN, and the final snapshot by name', () => {
     const tagKeys = [`rds:cluster-tag/${MANAGED_BY_TAG}`, `rds:db-tag/${MANAGED_BY_TAG}`, `rds:cluster-snapshot-tag/${MANAGED_BY_TAG}`];
     for (const fn of FUNCTION_NAMES) {
-      for (const st of statementsOf(fn)) {
+      for (const st of allows(fn)) {
         const destructive = [st.Action].flat().filter((a: string) => /^rds:(Delete|Modify)/.test(a));
         if (!destructive.length) continue;
         const tag = Object.entries(st.Condition?.StringEquals ?? {}).find(([k]) => tagKeys.includes(k));
-        const allowListed = JSON.stringify(st.Resource).includes(':cluster:legacy-staging') || st.Sid === 'AllowListedInstances';
-        expect(tag?.[1] === MANAGED_BY_VALUE || allowListed, `${fn} ${st.Sid}`).toBe(true);
+        const byName = arns(st).every((a) => /:(cluster:legacy-staging|db:legacy-staging-\*|cluster-snapshot:\*-final-\*)$/.test(a));
+        expect(tag?.[1] === MANAGED_BY_VALUE || byName, `${fn} ${st.Sid}`).toBe(true);
       }
+    }
+  });
+
+  it('tags only on creation with the pipeline\'s two tag keys, on names the pipeline owns (or the final snapshot\'s inherited tags): never unconditioned', () => {
+    const owned: Record<string, RegExp> = {
+      'copy-snapshot': /:cluster-snapshot:aurora-restore-\*$/,
+      'check-restore-status': /:db:\*-writer$/,
+      'restore-snapshot': /:cluster:\*$/,
+    };
+    for (const fn of FUNCTION_NAMES) {
+      for (const st of withAction(fn, 'rds:AddTagsToResource')) {
+        expect([st.Action].flat(), `${fn} ${st.Sid}`).toEqual(['rds:AddTagsToResource']);
+        if (st.Condition?.Bool?.['rds:TagsFromRequest'] === 'false') {
+          expect(arns(st), fn).toEqual([expect.stringMatching(/:cluster-snapshot:\*-final-\*$/)]);
+          continue;
+        }
+        expect(st.Condition, `${fn} ${st.Sid}`).toEqual({
+          StringEquals: { [`aws:RequestTag/${MANAGED_BY_TAG}`]: MANAGED_BY_VALUE },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': [MANAGED_BY_TAG, OPERATION_TAG] },
+          Bool: { 'rds:TagsFromRequest': 'true' },
+        });
+        expect(arns(st), fn).toEqual([expect.stringMatching(owned[fn]!)]);
+      }
+    }
+    expect(Object.keys(owned).every((fn) => withAction(fn as FunctionName, 'rds:AddTagsToResource').length === 1)).toBe(true);
+  });
+
+  it('denies every RDS-calling role any change to clusters and instances matching PROTECTED_CLUSTER_PATTERN (default prod), never on snapshots', () => {
+    expect(rdsFns().length).toBeGreaterThan(5);
+    for (const fn of FUNCTION_NAMES) {
+      const denies = statementsOf(fn).filter((s) => s.Effect === 'Deny');
+      if (!rdsFns().includes(fn)) {
+        expect(denies, fn).toEqual([]);
+        continue;
+      }
+      expect(denies.map((d) => [d.Sid, arns(d)]), fn).toEqual([
+        ['DenyProtectedClusters', [expect.stringMatching(/:cluster:\*prod\*$/)]],
+        ['DenyProtectedInstances', [expect.stringMatching(/:db:\*prod\*$/)]],
+      ]);
+      for (const a of ['rds:DeleteDBCluster', 'rds:ModifyDBCluster', 'rds:AddTagsToResource', 'rds:RemoveTagsFromResource']) expect(denies[0]!.Action, fn).toContain(a);
+      for (const a of ['rds:DeleteDBInstance', 'rds:AddTagsToResource', 'rds:RemoveTagsFromResource']) expect(denies[1]!.Action, fn).toContain(a);
+    }
+  });
+
+  it('lets each queue consumer change the visibility of messages of its own queue(s) only', () => {
+    for (const fn of FUNCTION_NAMES) {
+      const st = withAction(fn, 'sqs:ChangeMessageVisibility');
+      if (!isStepFunction(fn)) {
+        expect(st, fn).toEqual([]);
+        continue;
+      }
+      const own = fn === DEAD_LETTER_STEP ? SUBSCRIPTIONS.map((s) => getAttArn(ids.deadLetterQueue(s.step))) : [getAttArn(ids.queue(fn))];
+      expect(st.map((s) => s.Resource), fn).toEqual([own]);
     }
   });
 
   it('lets scheduling functions create schedules in the group only, and pass the scheduler role only', () => {
     for (const fn of FUNCTION_NAMES) {
-      const st = statementsOf(fn);
+      const st = allows(fn);
       const create = st.find((s) => [s.Action].flat().includes('scheduler:CreateSchedule'));
       const pass = st.find((s) => [s.Action].flat().includes('iam:PassRole'));
       expect(!!create, fn).toBe(FUNCTION_CALLS[fn].includes('scheduler.scheduleOnce'));
@@ -331,6 +426,7 @@ describe('bundles', () => {
     notifier: '@aws-sdk/client-sns',
     secrets: '@aws-sdk/client-secrets-manager',
     db: 'pg',
+    queue: '@aws-sdk/client-sqs',
   };
 
   it('packages one zip per function, each bundling only the clients of the ports it is wired with', () => {

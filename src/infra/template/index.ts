@@ -23,6 +23,8 @@ export { RDS_STEPS } from './alarms';
 export interface StageInput {
   service?: string;
   stage: string;
+  /** The region the stack is deployed in (`--region` or provider.region); us-east-1 when not given. */
+  region?: string;
   /** The stage's params (serverless.yml `params.default` merged with `params.<stage>` and --param). */
   params: Record<string, unknown>;
 }
@@ -40,7 +42,7 @@ export function buildInfrastructure(input: StageInput): Infrastructure {
   // Values only CloudFormation knows, so the runtime's own schema can check everything else now.
   const placeholders = {
     ENVIRONMENT: input.stage,
-    REGION: 'us-east-1',
+    REGION: input.region ?? 'us-east-1',
     DYNAMODB_TABLE_NAME: names.stateTable,
     SNS_TOPIC_ARN: `arn:aws:sns:us-east-1:000000000000:${names.topic}`,
   };
