@@ -16,6 +16,7 @@ import { configSchema } from '../../src/schemas/config';
 import { restoreRequest } from '../../src/schemas/restore-request';
 import { CALL_GRANTS, FUNCTION_CALLS, FUNCTION_NAMES, adaptersOf, connectsToDatabase, isStepFunction, type FunctionName } from '../../src/infra/permissions';
 import { RDS_STEPS, VISIBILITY_TIMEOUT_FACTOR, ids, namesFor } from '../../src/infra/template';
+import { replayRuleGlob } from '../../src/lib/aws/replay-rule-names';
 import { KMS_KEY, NIGHTLY, SOURCE_KEY, STAGE, TARGET_KEY, cleanUp, packaged, root, type Packaged, type Resource } from './fixture';
 
 const names = namesFor(STAGE);
@@ -62,6 +63,14 @@ describe('subscriptions → rules, queues, DLQs, functions', () => {
         const policy = resources[ids.queuePolicy(s.step)]!.Properties;
         expect(policy.Queues).toEqual([{ Ref: ids.queue(s.step) }]);
         expect(policy.PolicyDocument.Statement[0].Condition.ArnEquals['aws:SourceArn']).toEqual(s.patterns.map((p) => getAttArn(ids.rule(s.step, p.name))));
+        // …and the temporary rules of a filtered replay to this step (else the replay delivers nothing).
+        expect(policy.PolicyDocument.Statement[1]).toMatchObject({
+          Effect: 'Allow',
+          Principal: { Service: 'events.amazonaws.com' },
+          Action: 'sqs:SendMessage',
+          Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/${names.bus}/${replayRuleGlob(s.step)}` } } },
+        });
+        expect(policy.PolicyDocument.Statement).toHaveLength(2);
       });
 
       it('has an encrypted queue with a DLQ (maxReceiveCount ≥ 5) and a visibility timeout ≥ 6× its function timeout', () => {
@@ -109,9 +118,63 @@ describe('subscriptions → rules, queues, DLQs, functions', () => {
   it('has no rule, queue or function the tables do not declare', () => {
     const pipelineRules = ofType('AWS::Events::Rule').filter(([, r]) => r.Properties.EventBusName);
     expect(pipelineRules.length).toBe(SUBSCRIPTIONS.reduce((n, s) => n + s.patterns.length, 0));
-    expect(ofType('AWS::SQS::Queue').length).toBe(2 * SUBSCRIPTIONS.length);
+    expect(ofType('AWS::SQS::Queue').length).toBe(2 * SUBSCRIPTIONS.length + 1); // + the undelivered-events queue
     expect(ofType('AWS::Lambda::Function').map(([id]) => id).sort()).toEqual(FUNCTION_NAMES.map(fnLogicalId).sort());
     expect(sourcesOf(DEAD_LETTER_STEP).every((p) => p.FunctionResponseTypes?.[0] === 'ReportBatchItemFailures')).toBe(true);
+  });
+});
+
+describe('delivery failures', () => {
+  const undelivered = () => getAttArn(ids.undeliveredQueue);
+  const rules = () => ofType('AWS::Events::Rule');
+
+  it('gives every rule target a retry policy and the undelivered-events dead-letter queue', () => {
+    expect(rules().length).toBe(SUBSCRIPTIONS.reduce((n, s) => n + s.patterns.length, 0) + 1);
+    for (const [id, r] of rules()) {
+      for (const t of r.Properties.Targets) {
+        expect(t.DeadLetterConfig, id).toEqual({ Arn: undelivered() });
+        expect(t.RetryPolicy, id).toEqual({ MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 });
+      }
+    }
+  });
+
+  it('gives the schedules the same dead-letter queue: the nightly one here, the re-check ones through SCHEDULER_DLQ_ARN; their roles may send to it', () => {
+    expect(resources[ids.nightlySchedule]!.Properties.Target.DeadLetterConfig).toEqual({ Arn: undelivered() });
+    for (const fn of FUNCTION_NAMES) expect(fnProps(fn).Environment.Variables.SCHEDULER_DLQ_ARN, fn).toEqual(undelivered());
+    for (const role of [ids.schedulerRole, ids.nightlyRole]) {
+      expect(resources[role]!.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement), role).toContainEqual(
+        expect.objectContaining({ Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: undelivered() }),
+      );
+    }
+  });
+
+  it('lets exactly the rules of this stack (and the schedules\' roles) send to the dead-letter queue, which is encrypted', () => {
+    const q = resources[ids.undeliveredQueue]!.Properties;
+    expect(q.SqsManagedSseEnabled).toBe(true);
+    const [fromRules, fromSchedules] = resources[ids.undeliveredQueuePolicy]!.Properties.PolicyDocument.Statement;
+    expect(fromRules).toMatchObject({ Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage', Resource: undelivered() });
+    expect([...fromRules.Condition.ArnEquals['aws:SourceArn']].sort((a: any, b: any) => a['Fn::GetAtt'][0].localeCompare(b['Fn::GetAtt'][0]))).toEqual(
+      rules()
+        .map(([id]) => getAttArn(id))
+        .sort((a, b) => a['Fn::GetAtt'][0].localeCompare(b['Fn::GetAtt'][0])),
+    );
+    expect(fromSchedules).toMatchObject({ Principal: { AWS: [getAttArn(ids.schedulerRole), getAttArn(ids.nightlyRole)] }, Action: 'sqs:SendMessage' });
+  });
+
+  it('alarms on every rule\'s FailedInvocations (bus and rule name dimensions) and on anything in the dead-letter queue', () => {
+    for (const [id, r] of rules()) {
+      const a = resources[ids.ruleFailedAlarm(id)]?.Properties;
+      expect(a, id).toBeDefined();
+      const dims = r.Properties.EventBusName ? [{ Name: 'EventBusName', Value: names.bus }, { Name: 'RuleName', Value: r.Properties.Name }] : [{ Name: 'RuleName', Value: r.Properties.Name }];
+      expect(a, id).toMatchObject({ Namespace: 'AWS/Events', MetricName: 'FailedInvocations', Dimensions: dims, Threshold: 1, AlarmActions: [{ Ref: ids.topic }] });
+      expect(r.Properties.Name.length, id).toBeLessThanOrEqual(64);
+    }
+    expect(resources[ids.undeliveredAlarm]!.Properties).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [ids.undeliveredQueue, 'QueueName'] } }],
+      Threshold: 1,
+    });
   });
 });
 
@@ -125,17 +188,20 @@ describe('buses and schedules', () => {
     const rule = resources[ids.forwardRule]!.Properties;
     expect(rule.EventBusName).toBeUndefined();
     expect(rule.EventPattern).toEqual(forwardedRdsPattern());
-    expect(rule.Targets).toEqual([{ Id: 'pipeline-bus', Arn: getAttArn(ids.bus), RoleArn: getAttArn(ids.forwardRole) }]);
+    expect(rule.Targets).toEqual([expect.objectContaining({ Id: 'pipeline-bus', Arn: getAttArn(ids.bus), RoleArn: getAttArn(ids.forwardRole) })]);
     const role = resources[ids.forwardRole]!.Properties;
     expect(role.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Service: 'events.amazonaws.com' });
     expect(role.Policies.flatMap((p: any) => p.PolicyDocument.Statement)).toEqual([expect.objectContaining({ Action: ['events:PutEvents'], Resource: getAttArn(ids.bus) })]);
   });
 
-  it('has a scheduler group and a role trusted by EventBridge Scheduler that may only put events on the pipeline bus', () => {
+  it('has a scheduler group and a role trusted by EventBridge Scheduler that may only put events on the pipeline bus (and dead-letter what it cannot)', () => {
     expect(resources[ids.schedulerGroup]!.Properties.Name).toBe(names.schedulerGroup);
     const role = resources[ids.schedulerRole]!.Properties;
     expect(role.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Service: 'scheduler.amazonaws.com' });
-    expect(role.Policies.flatMap((p: any) => p.PolicyDocument.Statement)).toEqual([expect.objectContaining({ Action: ['events:PutEvents'], Resource: getAttArn(ids.bus) })]);
+    expect(role.Policies.flatMap((p: any) => p.PolicyDocument.Statement)).toEqual([
+      expect.objectContaining({ Action: ['events:PutEvents'], Resource: getAttArn(ids.bus) }),
+      expect.objectContaining({ Action: ['sqs:SendMessage'], Resource: getAttArn(ids.undeliveredQueue) }),
+    ]);
   });
 
   it('runs the recurring restore through the nightly function, with the validated request as input', () => {
@@ -146,6 +212,7 @@ describe('buses and schedules', () => {
     const role = resources[ids.nightlyRole]!.Properties;
     expect(role.Policies.flatMap((p: any) => p.PolicyDocument.Statement)).toEqual([
       expect.objectContaining({ Action: ['lambda:InvokeFunction'], Resource: getAttArn(fnLogicalId('nightly')) }),
+      expect.objectContaining({ Action: ['sqs:SendMessage'], Resource: getAttArn(ids.undeliveredQueue) }),
     ]);
   });
 });

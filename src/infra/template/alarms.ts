@@ -35,6 +35,18 @@ export function pipelineMetric(ctx: Ctx, metric: string, stat: string, dimension
   };
 }
 
+/** An alarm on a rule's FailedInvocations (EventBridge sends the metric only when it is not zero). */
+export function ruleFailedAlarm(ctx: Ctx, rule: string, dimensions: { Name: string; Value: string }[]): Cfn {
+  return alarm(ctx, `${rule.slice(ctx.names.prefix.length + 1) || rule}-failed`.slice(0, 200), `The rule ${rule} failed to deliver events to its target (they went to its dead-letter queue)`, {
+    Threshold: 1,
+    Namespace: 'AWS/Events',
+    MetricName: 'FailedInvocations',
+    Dimensions: dimensions,
+    Statistic: 'Sum',
+    Period: FIVE_MINUTES,
+  });
+}
+
 /** Functions that retry RDS calls (the throttling alarm adds up their throttled retries). */
 export const RDS_STEPS = STEP_NAMES.filter((s) => grantsOf(s).some((g) => g.actions.some((a) => a.startsWith('rds:'))));
 
@@ -61,6 +73,27 @@ export function alarms(ctx: Ctx): Record<string, Cfn> {
       ],
     });
   }
+  // Rule targets EventBridge gave up on ("FailedInvocations: the number of invocations that failed
+  // permanently"; "Metrics that specify both the EventBusName and RuleName dimensions refer to a custom
+  // event bus", only RuleName the default bus — EventBridge user guide, monitoring).
+  for (const s of SUBSCRIPTIONS) {
+    for (const p of s.patterns) {
+      const rule = names.rule(s.step, p.name);
+      out[ids.ruleFailedAlarm(ids.rule(s.step, p.name))] = ruleFailedAlarm(ctx, rule, [
+        { Name: 'EventBusName', Value: names.bus },
+        { Name: 'RuleName', Value: rule },
+      ]);
+    }
+  }
+  out[ids.ruleFailedAlarm(ids.forwardRule)] = ruleFailedAlarm(ctx, names.forwardRule, [{ Name: 'RuleName', Value: names.forwardRule }]);
+  out[ids.undeliveredAlarm] = alarm(ctx, 'undelivered-events', 'An event rule or a schedule could not deliver an event: it is in the undelivered-events queue', {
+    Threshold: 1,
+    Namespace: 'AWS/SQS',
+    MetricName: 'ApproximateNumberOfMessagesVisible',
+    Dimensions: [{ Name: 'QueueName', Value: getAtt(ids.undeliveredQueue, 'QueueName') }],
+    Statistic: 'Maximum',
+    Period: FIVE_MINUTES,
+  });
   for (const fn of FUNCTION_NAMES) {
     out[ids.errorsAlarm(fn)] = alarm(ctx, `${fn}-errors`, `The ${fn} function failed (invocation errors)`, {
       Threshold: 1,

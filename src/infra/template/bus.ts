@@ -1,6 +1,7 @@
 /** The pipeline bus, its archive, and the forwarding of RDS events from the account's default bus. */
 import { forwardedRdsPattern } from '../../events/subscriptions';
 import { getAtt, ids, serviceRole, type Cfn, type Ctx } from './common';
+import { targetDelivery } from './undelivered';
 
 export function busAndForwarding({ names, params }: Ctx): Record<string, Cfn> {
   return {
@@ -18,10 +19,11 @@ export function busAndForwarding({ names, params }: Ctx): Record<string, Cfn> {
     [ids.forwardRule]: {
       Type: 'AWS::Events::Rule',
       Properties: {
+        Name: names.forwardRule,
         Description: 'Forwards the aws.rds events the pipeline steps consume to the pipeline bus',
         EventPattern: forwardedRdsPattern(),
         State: 'ENABLED',
-        Targets: [{ Id: 'pipeline-bus', Arn: getAtt(ids.bus), RoleArn: getAtt(ids.forwardRole) }],
+        Targets: [{ Id: 'pipeline-bus', Arn: getAtt(ids.bus), RoleArn: getAtt(ids.forwardRole), ...targetDelivery() }],
       },
     },
     [ids.forwardRole]: serviceRole('events.amazonaws.com', [{ Sid: 'PutOnPipelineBus', Effect: 'Allow', Action: ['events:PutEvents'], Resource: getAtt(ids.bus) }]),

@@ -2,6 +2,7 @@
  * What every part of the generated template shares: the names of everything, the logical ids, the
  * stage context and a few CloudFormation helpers.
  */
+import { createHash } from 'node:crypto';
 import { SERVICE_NAME } from '../../lib/aws/compose';
 import type { AnyStepName } from '../../schemas/steps';
 import type { StageParams } from '../params';
@@ -29,6 +30,13 @@ export const account = '${AWS::AccountId}';
 export const partition = '${AWS::Partition}';
 export const region = '${AWS::Region}';
 
+/** `raw` when it fits in `max` characters, else its start and a hash of the whole (so two names never collide). */
+export function boundedName(raw: string, max: number): string {
+  if (raw.length <= max) return raw;
+  const hash = createHash('sha256').update(raw).digest('hex').slice(0, 8);
+  return `${raw.slice(0, max - hash.length - 1).replace(/-+$/, '')}-${hash}`;
+}
+
 /** The names of everything, in one place. Queue names end in `aurora-restore-<step>[-dlq]` (see stepOfDeadLetterQueue). */
 export function namesFor(stage: string, service = SERVICE_NAME) {
   const prefix = `${service}-${stage}`;
@@ -47,6 +55,11 @@ export function namesFor(stage: string, service = SERVICE_NAME) {
     functionLogicalId: (fn: FunctionName) => `${pascal(fn)}LambdaFunction`,
     queue: (step: AnyStepName) => `${stage}-${SERVICE_NAME}-${step}`,
     deadLetterQueue: (step: AnyStepName) => `${stage}-${SERVICE_NAME}-${step}-dlq`,
+    /** Events EventBridge (rules) and EventBridge Scheduler (schedules) could not deliver to their target. */
+    undeliveredQueue: `${prefix}-undelivered`,
+    /** Rule names (at most 64 characters): alarms name them in their dimensions, replays are told apart from them. */
+    rule: (step: AnyStepName, pattern: string) => boundedName(`${prefix}-${step}-${pattern}`, 64),
+    forwardRule: boundedName(`${prefix}-rds-events`, 64),
   };
 }
 
@@ -71,6 +84,10 @@ export const ids = {
   role: (fn: FunctionName) => `${pascal(fn)}Role`,
   errorsAlarm: (fn: FunctionName) => `${pascal(fn)}ErrorsAlarm`,
   deadLetterAlarm: (step: AnyStepName) => `${pascal(step)}DeadLetterAlarm`,
+  undeliveredQueue: 'UndeliveredEventsQueue',
+  undeliveredQueuePolicy: 'UndeliveredEventsQueuePolicy',
+  undeliveredAlarm: 'UndeliveredEventsAlarm',
+  ruleFailedAlarm: (ruleId: string) => `${ruleId.replace(/Rule$/, '')}FailedInvocationsAlarm`,
   restoreFailedAlarm: 'RestoreFailedAlarm',
   longRestoreAlarm: 'LongRestoreAlarm',
   throttlingAlarm: 'ThrottlingAlarm',

@@ -16,6 +16,8 @@ export function environmentOf(ctx: Ctx, fn: FunctionName): Record<string, unknow
     EVENT_BUS_ARN: getAtt(ids.bus),
     SCHEDULER_GROUP_NAME: names.schedulerGroup,
     SCHEDULER_ROLE_ARN: getAtt(ids.schedulerRole),
+    // The one-time schedules' dead-letter queue (read by src/lib/aws/scheduler.ts).
+    SCHEDULER_DLQ_ARN: getAtt(ids.undeliveredQueue),
     ...params.config,
     LAMBDA_TIMEOUT_SECONDS: String(timeoutOf(ctx, fn)),
     LAMBDA_MEMORY_SIZE: String(params.resolved.LAMBDA_MEMORY_SIZE),

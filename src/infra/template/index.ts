@@ -16,6 +16,7 @@ import { functionRole } from './roles';
 import { stepQueue } from './queues';
 import { nightly, scheduler } from './scheduler';
 import { tables, topic } from './tables';
+import { undelivered } from './undelivered';
 
 export { API_TIMEOUT_SECONDS, LAMBDA_CA_BUNDLE, VISIBILITY_TIMEOUT_FACTOR, ids, namesFor } from './common';
 export { RDS_STEPS } from './alarms';
@@ -54,6 +55,7 @@ export function buildInfrastructure(input: StageInput): Infrastructure {
     ...scheduler(ctx),
     ...tables(ctx),
     ...topic(ctx),
+    ...undelivered(ctx),
   };
   for (const s of SUBSCRIPTIONS) Object.assign(Resources, stepQueue(ctx, s));
   for (const fn of FUNCTION_NAMES) Resources[ids.role(fn)] = functionRole(ctx, fn);
@@ -74,6 +76,7 @@ export function buildInfrastructure(input: StageInput): Infrastructure {
     AuditTableName: { Value: ref(ids.auditTable) },
     NotificationTopicArn: { Value: ref(ids.topic) },
     SchedulerGroupName: { Value: ref(ids.schedulerGroup) },
+    UndeliveredQueueArn: { Value: getAtt(ids.undeliveredQueue) },
   };
   return { functions, resources: { Resources, Outputs }, wiring };
 }

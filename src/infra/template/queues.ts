@@ -1,6 +1,8 @@
 /** Per subscription: the step's queue, its dead-letter queue, one rule per pattern and the queue policy. */
 import { DEAD_LETTER_STEP, type Subscription } from '../../events/subscriptions';
-import { DLQ_RETENTION_SECONDS, VISIBILITY_TIMEOUT_FACTOR, getAtt, ids, ref, timeoutOf, type Cfn, type Ctx } from './common';
+import { replayRuleGlob } from '../../lib/aws/replay-rule-names';
+import { DLQ_RETENTION_SECONDS, VISIBILITY_TIMEOUT_FACTOR, account, getAtt, ids, partition, ref, region, sub, timeoutOf, type Cfn, type Ctx } from './common';
+import { targetDelivery } from './undelivered';
 
 export function stepQueue(ctx: Ctx, s: Subscription): Record<string, Cfn> {
   const { names, params } = ctx;
@@ -32,11 +34,12 @@ export function stepQueue(ctx: Ctx, s: Subscription): Record<string, Cfn> {
     out[ids.rule(s.step, p.name)] = {
       Type: 'AWS::Events::Rule',
       Properties: {
+        Name: names.rule(s.step, p.name),
         Description: `${s.step}: ${p.name} (${s.description})`.slice(0, 512),
         EventBusName: ref(ids.bus),
         EventPattern: p.pattern,
         State: 'ENABLED',
-        Targets: [{ Id: 'step-queue', Arn: getAtt(ids.queue(s.step)), RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 } }],
+        Targets: [{ Id: 'step-queue', Arn: getAtt(ids.queue(s.step)), ...targetDelivery() }],
       },
     };
   }
@@ -54,6 +57,16 @@ export function stepQueue(ctx: Ctx, s: Subscription): Record<string, Cfn> {
             Action: 'sqs:SendMessage',
             Resource: getAtt(ids.queue(s.step)),
             Condition: { ArnEquals: { 'aws:SourceArn': s.patterns.map((p) => getAtt(ids.rule(s.step, p.name))) } },
+          },
+          {
+            // A filtered archive replay (aurora-restore replay --aws) delivers through temporary rules of
+            // its own on the pipeline bus, named replay-<id>-<step>-… (src/lib/aws/replay-rule-names.ts).
+            Sid: 'ReplayRulesOfThisStep',
+            Effect: 'Allow',
+            Principal: { Service: 'events.amazonaws.com' },
+            Action: 'sqs:SendMessage',
+            Resource: getAtt(ids.queue(s.step)),
+            Condition: { ArnLike: { 'aws:SourceArn': sub(`arn:${partition}:events:${region}:${account}:rule/${names.bus}/${replayRuleGlob(s.step)}`) } },
           },
         ],
       },
