@@ -2,7 +2,7 @@
  * The stage every tests/infra file checks, packaged offline with osls + serverless-esbuild (no AWS
  * credentials, no profile) ONCE per test file (vitest runs each file in its own process; the promise
  * is kept for the file's lifetime): the pipeline service (serverless.yml) with the fuller parameter
- * set, and the cross-region forwarder (serverless.forwarder.yml) for one target region.
+ * set in PIPELINE_REGION, and the cross-region forwarder (serverless.forwarder.yml) in TARGET_REGION.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -39,6 +39,13 @@ export const PARAMS: Record<string, string> = {
   NIGHTLY_REQUEST: JSON.stringify(NIGHTLY),
 };
 
+/** The forwarder's parameters, as the documented deploy command gives them in TARGET_REGION. */
+export const FORWARDER_PARAMS: Record<string, string> = {
+  PIPELINE_REGION,
+  TARGET_REGIONS: PARAMS.TARGET_REGIONS!,
+  TARGET_KMS_KEYS: PARAMS.TARGET_KMS_KEYS!,
+};
+
 export type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string; DependsOn?: unknown };
 export interface Template {
   AWSTemplateFormatVersion?: string;
@@ -51,6 +58,9 @@ export interface Packaged {
   pipelineTemplatePath: string;
   pipeline: Template;
   state: { service: { functions: Record<string, { name: string; handler: string; package?: { artifact?: string } }> } };
+  forwarderTemplatePath: string;
+  /** The forwarder stack of TARGET_REGION (serverless.forwarder.yml). */
+  forwarder: Template;
 }
 
 const run = promisify(execFile);
@@ -74,13 +84,20 @@ export function packaged(): Promise<Packaged> {
   packaging ??= (async () => {
     const dir = mkdtempSync(join(tmpdir(), 'aurora-restore-package-'));
     const pipelineOut = join(dir, 'package');
-    await Promise.all([slsPackage(dir, pipelineOut, ['--region', PIPELINE_REGION, ...paramArgs(PARAMS)])]);
+    const forwarderOut = join(dir, 'forwarder');
+    await Promise.all([
+      slsPackage(dir, pipelineOut, ['--region', PIPELINE_REGION, ...paramArgs(PARAMS)]),
+      slsPackage(dir, forwarderOut, ['--config', 'serverless.forwarder.yml', '--region', TARGET_REGION, ...paramArgs({ ...FORWARDER_PARAMS })]),
+    ]);
+    const forwarderTemplatePath = join(forwarderOut, 'cloudformation-template-update-stack.json');
     const pipelineTemplatePath = join(pipelineOut, 'cloudformation-template-update-stack.json');
     return {
       dir,
       pipelineTemplatePath,
       pipeline: JSON.parse(readFileSync(pipelineTemplatePath, 'utf8')),
       state: JSON.parse(readFileSync(join(pipelineOut, 'serverless-state.json'), 'utf8')),
+      forwarderTemplatePath,
+      forwarder: JSON.parse(readFileSync(forwarderTemplatePath, 'utf8')),
     };
   })();
   return packaging;
