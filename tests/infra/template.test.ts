@@ -3,7 +3,7 @@
  * credentials) and checks the CloudFormation template and the bundles against the code's own tables:
  * every subscription has its rules, queue, DLQ and function; every role grants exactly what its
  * function's port calls need; every store is encrypted; the alarms exist. Any drift between
- * serverless.yml and the tables fails here.
+ * serverless.yml and the tables fails here. The cross-region forwarder stack (serverless.forwarder.yml) too.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -17,18 +17,24 @@ import { restoreRequest } from '../../src/schemas/restore-request';
 import { CALL_GRANTS, FUNCTION_CALLS, FUNCTION_NAMES, adaptersOf, connectsToDatabase, isStepFunction, type FunctionName } from '../../src/infra/permissions';
 import { RDS_STEPS, VISIBILITY_TIMEOUT_FACTOR, ids, namesFor } from '../../src/infra/template';
 import { replayRuleGlob } from '../../src/lib/aws/replay-rule-names';
-import { KMS_KEY, NIGHTLY, SOURCE_KEY, STAGE, TARGET_KEY, cleanUp, packaged, root, type Packaged, type Resource } from './fixture';
+import { RDS_EVENT_EXAMPLES } from '../../src/events/rds';
+import { StageParamsError } from '../../src/infra/params';
+import { buildForwarder, forwarderIds } from '../../src/infra/template/forwarder';
+import { matchesPattern } from '../../src/lib/local/pattern';
+import { FORWARDER_PARAMS, KMS_KEY, NIGHTLY, PIPELINE_REGION, SOURCE_KEY, STAGE, TARGET_KEY, TARGET_REGION, cleanUp, packaged, root, type Packaged, type Resource } from './fixture';
 
 const names = namesFor(STAGE);
 
 let dir: string;
 let resources: Record<string, Resource>;
+let forwarderResources: Record<string, Resource>;
 let state: Packaged['state'];
 
 beforeAll(async () => {
   const p = await packaged();
   dir = p.dir;
   resources = p.pipeline.Resources;
+  forwarderResources = p.forwarder.Resources;
   state = p.state;
 }, 300_000);
 afterAll(cleanUp);
@@ -511,5 +517,101 @@ describe('bundles', () => {
         expect(bundled, `${fn} bundles ${pkg}`).toBe(wired.includes(port as never));
       }
     }
+  });
+});
+
+// ------------------------------------------------------------------------------------------ forwarder
+// The cross-region forwarder, packaged for TARGET_REGION with the documented parameters: the RDS events the
+// steps consume, from that region's default bus, to the pipeline bus in PIPELINE_REGION, with a role that may
+// only put events on that bus, a dead-letter queue and alarms; and, on the pipeline side, forwarded events
+// (region = the target region) are matched by the step rules and admitted by the step queues' policies.
+
+const getAtt = (id: string, attr = 'Arn') => ({ 'Fn::GetAtt': [id, attr] });
+const pipelineBusArn = { 'Fn::Sub': `arn:\${AWS::Partition}:events:${PIPELINE_REGION}:\${AWS::AccountId}:event-bus/${names.bus}` };
+
+describe('the forwarder stack (serverless.forwarder.yml, one per target region)', () => {
+  it('forwards the consumed RDS events from the default bus to the pipeline bus in the pipeline region, retrying, then dead-lettering', () => {
+    const rule = forwarderResources[forwarderIds.rule]!.Properties;
+    expect(rule.EventBusName).toBeUndefined(); // the region's default bus
+    expect(rule.EventPattern).toEqual(forwardedRdsPattern());
+    expect(rule.Targets).toEqual([
+      {
+        Id: 'pipeline-bus',
+        Arn: pipelineBusArn,
+        RoleArn: getAtt(forwarderIds.role),
+        RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
+        DeadLetterConfig: { Arn: getAtt(forwarderIds.queue) },
+      },
+    ]);
+    expect(rule.Name.length).toBeLessThanOrEqual(64);
+  });
+
+  it('has a role EventBridge of this account assumes, allowed only events:PutEvents on the pipeline bus', () => {
+    const role = forwarderResources[forwarderIds.role]!.Properties;
+    expect(role.AssumeRolePolicyDocument.Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'aws:SourceAccount': { 'Fn::Sub': '${AWS::AccountId}' } } },
+      },
+    ]);
+    expect(role.Policies.flatMap((p: any) => p.PolicyDocument.Statement)).toEqual([{ Sid: 'PutOnPipelineBus', Effect: 'Allow', Action: ['events:PutEvents'], Resource: pipelineBusArn }]);
+  });
+
+  it('keeps what it cannot deliver in an encrypted queue only its rule may send to, and alarms on a topic encrypted with the region\'s key', () => {
+    expect(forwarderResources[forwarderIds.queue]!.Properties.SqsManagedSseEnabled).toBe(true);
+    expect(forwarderResources[forwarderIds.queuePolicy]!.Properties.PolicyDocument.Statement).toEqual([
+      expect.objectContaining({ Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage', Condition: { ArnEquals: { 'aws:SourceArn': getAtt(forwarderIds.rule) } } }),
+    ]);
+    expect(forwarderResources[forwarderIds.topic]!.Properties.KmsMasterKeyId).toBe(TARGET_KEY);
+    expect(forwarderResources[forwarderIds.failedAlarm]!.Properties).toMatchObject({
+      Namespace: 'AWS/Events',
+      MetricName: 'FailedInvocations',
+      Dimensions: [{ Name: 'RuleName', Value: forwarderResources[forwarderIds.rule]!.Properties.Name }],
+      AlarmActions: [{ Ref: forwarderIds.topic }],
+    });
+    expect(forwarderResources[forwarderIds.undeliveredAlarm]!.Properties).toMatchObject({ Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', AlarmActions: [{ Ref: forwarderIds.topic }] });
+  });
+
+  it('refuses bad parameters, naming each', () => {
+    const problems = (params: Record<string, string>, region = TARGET_REGION) => {
+      try {
+        buildForwarder({ stage: STAGE, region, params: { ...FORWARDER_PARAMS, ...params } });
+        return [];
+      } catch (e) {
+        return (e as StageParamsError).problems;
+      }
+    };
+    expect(problems({})).toEqual([]);
+    expect(problems({ PIPELINE_REGION: '' })).toEqual([expect.stringMatching(/^PIPELINE_REGION: expected the region of the pipeline stack/)]);
+    expect(problems({ PIPELINE_REGION: TARGET_REGION })).toEqual([expect.stringMatching(/^PIPELINE_REGION: is us-west-2, the region this forwarder is deployed in/)]);
+    expect(problems({}, 'eu-west-1')).toEqual([
+      'TARGET_REGIONS: does not list eu-west-1, the region this forwarder is deployed in',
+      expect.stringMatching(/^TARGET_KMS_KEYS: needs eu-west-1=/),
+    ]);
+  });
+});
+
+describe('forwarded RDS events on the pipeline side', () => {
+  const forwarded = Object.values(RDS_EVENT_EXAMPLES).map((e) => ({ ...e, region: TARGET_REGION }));
+
+  it('delivers forwarded events through the step rules (which do not filter on region), whose queues admit those rules', () => {
+    let delivered = 0;
+    for (const event of forwarded) {
+      expect(matchesPattern(forwardedRdsPattern(), event), event['detail-type']).toBe(true);
+      for (const s of SUBSCRIPTIONS) {
+        for (const p of s.patterns) {
+          if (!matchesPattern(p.pattern, event)) continue;
+          expect(p.pattern).not.toHaveProperty('region');
+          const rule = resources[ids.rule(s.step, p.name)]!.Properties;
+          expect(rule.EventBusName).toEqual({ Ref: ids.bus });
+          const admitted = resources[ids.queuePolicy(s.step)]!.Properties.PolicyDocument.Statement[0].Condition.ArnEquals['aws:SourceArn'];
+          expect(admitted).toContainEqual(getAtt(ids.rule(s.step, p.name)));
+          delivered++;
+        }
+      }
+    }
+    expect(delivered).toBeGreaterThanOrEqual(forwarded.length);
   });
 });
