@@ -200,16 +200,30 @@ export function buildProgram(): Command {
       .requiredOption('--from <iso>', 'start of the window (ISO-8601)', isoDate('--from'))
       .requiredOption('--to <iso>', 'end of the window (ISO-8601)', isoDate('--to'))
       .option('--operation <id>', 'only this operation')
-      .option('--aws', 'start an EventBridge archive replay (needs ARCHIVE_ARN and EVENT_BUS_ARN)'),
+      .option('--aws', 'replay the EventBridge archive on AWS to the open operations and wait for it to end (needs ARCHIVE_ARN and EVENT_BUS_ARN)')
+      .option('--poll-seconds <n>', 'with --aws: seconds between replay status checks', (v) => {
+        const n = Number(v);
+        if (!Number.isFinite(n) || n < 0) throw new UsageError(`--poll-seconds: expected a number of seconds, got "${v}"`);
+        return n;
+      }),
   ).action(async (o) => {
     if (!(o.to > o.from)) throw new UsageError('--to: expected a time after --from');
     if (o.aws) {
-      const { AwsArchiveReplay } = await import('../lib/aws/event-bus');
-      const archiveArn = process.env.ARCHIVE_ARN;
-      const eventBusArn = process.env.EVENT_BUS_ARN;
-      if (!archiveArn || !eventBusArn) throw new UsageError('--aws: set ARCHIVE_ARN and EVENT_BUS_ARN');
-      const status = await new AwsArchiveReplay().startReplay({ archiveArn, eventBusArn, from: o.from, to: o.to, name: `aurora-restore-${Date.now()}` });
-      out(JSON.stringify(status));
+      const { replayOnAws, replaySucceeded, ReplayUsageError } = await import('./aws-replay');
+      try {
+        const status = await replayOnAws({
+          from: o.from,
+          to: o.to,
+          operationId: o.operation,
+          env: process.env,
+          out,
+          ...(o.pollSeconds !== undefined ? { pollMs: o.pollSeconds * 1000 } : {}),
+        });
+        process.exitCode = replaySucceeded(status) ? 0 : 1;
+      } catch (e) {
+        if (e instanceof ReplayUsageError) throw new UsageError(e.message);
+        throw e;
+      }
       return;
     }
     const pipeline = await openLocal(o, liveTimeline(out, false));

@@ -5,7 +5,9 @@
  */
 import { z } from 'zod';
 import { configSchema } from '../schemas/config';
+import { region as regionSchema } from '../schemas/identifiers';
 import { describeIssues, restoreRequest, type RestoreRequestInput } from '../schemas/restore-request';
+import { protectedNames, type ProtectedNames } from './protected';
 
 const positiveInt = (name: string) =>
   z.coerce.number({ error: `${name}: expected a number` }).int(`${name}: expected a whole number`).positive(`${name}: expected a positive number`);
@@ -31,7 +33,9 @@ export const PASSED_CONFIG = [
   'SAFETY_RECHECK_SECONDS',
   'PROTECTED_CLUSTER_PATTERN',
   'DELETION_ALLOW_LIST',
+  'TARGET_REGIONS',
   'TARGET_KMS_KEYS',
+  'SOURCE_KMS_KEYS',
   'STATE_TTL_DAYS',
   'AUDIT_TTL_DAYS',
 ] as const satisfies readonly (keyof typeof configSchema.shape)[];
@@ -67,6 +71,8 @@ export interface StageParams {
   /** The validated configuration (defaults applied), for what the template derives from it. */
   resolved: ReturnType<typeof configSchema.parse>;
   nightlyRequest?: RestoreRequestInput;
+  /** PROTECTED_CLUSTER_PATTERN as ARN wildcards (the explicit Deny of every role). */
+  protectedNames: ProtectedNames;
 }
 
 export class StageParamsError extends Error {
@@ -94,6 +100,17 @@ export function parseStageParams(raw: Record<string, unknown>, placeholders: Rec
   }
   const resolved = configSchema.safeParse({ ...placeholders, ...config });
   if (!resolved.success) problems.push(...resolved.error.issues.map((i) => `${String(i.path[0])}: ${i.message.replace(/^[A-Z_]+: /, '')}`));
+  let names: ProtectedNames | undefined;
+  if (resolved.success) {
+    try {
+      names = protectedNames(resolved.data.PROTECTED_CLUSTER_PATTERN);
+    } catch (e) {
+      problems.push((e as Error).message);
+    }
+    if (resolved.data.TARGET_REGIONS.includes(resolved.data.REGION)) {
+      problems.push(`TARGET_REGIONS: lists ${resolved.data.REGION}, the pipeline's own region (its RDS events reach the pipeline bus without forwarding)`);
+    }
+  }
 
   let nightlyRequest: RestoreRequestInput | undefined;
   if (deployment.success && deployment.data.NIGHTLY_SCHEDULE) {
@@ -106,5 +123,41 @@ export function parseStageParams(raw: Record<string, unknown>, placeholders: Rec
     }
   }
   if (problems.length) throw new StageParamsError(problems);
-  return { deployment: deployment.data!, config, resolved: resolved.data!, nightlyRequest };
+  return { deployment: deployment.data!, config, resolved: resolved.data!, nightlyRequest, protectedNames: names! };
+}
+
+/** The forwarder stack's parameters (serverless.forwarder.yml, deployed in each of TARGET_REGIONS). */
+export interface ForwarderParams {
+  /** Where the pipeline stack (and its bus) is. */
+  PIPELINE_REGION: string;
+  /** The customer managed key of this region (TARGET_KMS_KEYS) that encrypts the forwarder's alarm topic. */
+  alarmKeyArn: string;
+}
+
+/**
+ * Validates the forwarder's parameters for the region it is deployed in: PIPELINE_REGION (another region),
+ * TARGET_REGIONS (must list this region, when given) and TARGET_KMS_KEYS (must have this region's key).
+ */
+export function parseForwarderParams(raw: Record<string, unknown>, region: string): ForwarderParams {
+  const problems: string[] = [];
+  const pipeline = regionSchema.safeParse(asString(raw.PIPELINE_REGION));
+  if (!pipeline.success) problems.push(`PIPELINE_REGION: expected the region of the pipeline stack, got ${JSON.stringify(asString(raw.PIPELINE_REGION) ?? '')}`);
+  else if (pipeline.data === region) problems.push(`PIPELINE_REGION: is ${region}, the region this forwarder is deployed in; deploy it in each of TARGET_REGIONS instead`);
+  const config = configSchema.pick({ TARGET_REGIONS: true, TARGET_KMS_KEYS: true }).safeParse({
+    TARGET_REGIONS: asString(raw.TARGET_REGIONS) ?? '',
+    TARGET_KMS_KEYS: asString(raw.TARGET_KMS_KEYS) ?? '',
+  });
+  let alarmKeyArn = '';
+  if (!config.success) problems.push(...config.error.issues.map((i) => `${String(i.path[0])}: ${i.message.replace(/^[A-Z_]+: /, '')}`));
+  else {
+    if (config.data.TARGET_REGIONS.length && !config.data.TARGET_REGIONS.includes(region as never)) {
+      problems.push(`TARGET_REGIONS: does not list ${region}, the region this forwarder is deployed in`);
+    }
+    alarmKeyArn = config.data.TARGET_KMS_KEYS[region] ?? '';
+    if (!kmsKeyArn.safeParse(alarmKeyArn).success || alarmKeyArn.split(':')[3] !== region) {
+      problems.push(`TARGET_KMS_KEYS: needs ${region}=<key ARN in ${region}> (the key of the forwarder's encrypted alarm topic)`);
+    }
+  }
+  if (problems.length) throw new StageParamsError(problems);
+  return { PIPELINE_REGION: pipeline.data!, alarmKeyArn };
 }

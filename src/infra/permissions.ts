@@ -20,6 +20,7 @@ export type PortCall =
   | 'secrets.putJson'
   | 'db.configureUsers'
   | 'db.verifyLogin'
+  | 'queue.changeVisibility'
   | `state.${'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Scan'}`
   | `audit.${'PutItem' | 'Query'}`;
 
@@ -40,9 +41,17 @@ type RdsMethod =
 export type FunctionName = AnyStepName | 'api' | 'nightly';
 
 /**
- * What a resource reference in a grant stands for; src/infra/template.ts turns each into ARNs.
- * `managed-*` are RDS resources carrying the pipeline's managed-by tag (an IAM condition); the
- * allow-listed clusters (DELETION_ALLOW_LIST) are named by ARN.
+ * What a resource reference in a grant stands for; src/infra/template/roles.ts turns each into ARNs
+ * (RDS names lowercase: RDS stores identifiers lowercase). The RDS ones name resource TYPES and, where the
+ * pipeline owns the naming, the names it gives (src/lib/steps/names.ts):
+ * - `copied-snapshots`: `cluster-snapshot:aurora-restore-*` (copiedSnapshotId);
+ * - `final-snapshots`: `cluster-snapshot:*-final-*` (finalSnapshotId: `<cluster>-final-<op suffix>`);
+ * - `writer-instances`: `db:*-writer` (writerInstanceId);
+ * - `allow-listed-clusters` / `allow-listed-instances`: `cluster:<id>` / `db:<id>-*` per DELETION_ALLOW_LIST id;
+ * - `restore-inputs`: every resource RestoreDBClusterFromSnapshot authorizes (cluster, cluster snapshot, and
+ *   the REQUIRED `subgrp`, `cluster-pg`, `og` of the Service Authorization Reference);
+ * - `instance-inputs`: the optional resources CreateDBInstance may authorize besides the instance and cluster.
+ * `own-queues` are the queues the function consumes (its step queue; every DLQ for the dead-letter function).
  */
 export type ResourceRef =
   | 'state-table'
@@ -51,6 +60,7 @@ export type ResourceRef =
   | 'schedules'
   | 'scheduler-role'
   | 'topic'
+  | 'own-queues'
   | 'credential-secrets'
   | 'cluster-secrets'
   | 'pipeline-key'
@@ -58,28 +68,58 @@ export type ResourceRef =
   | 'rds-clusters'
   | 'rds-cluster-snapshots'
   | 'rds-instances'
-  | 'rds-restore-inputs'
-  | 'rds-instance-inputs'
-  | 'managed-clusters'
-  | 'managed-cluster-snapshots'
-  | 'managed-instances'
+  | 'copied-snapshots'
+  | 'final-snapshots'
+  | 'writer-instances'
+  | 'restore-inputs'
+  | 'instance-inputs'
   | 'allow-listed-clusters'
   | 'allow-listed-instances';
+
+/**
+ * A condition a grant holds only under (src/infra/template/roles.ts writes each as an IAM Condition):
+ * - `managed`: the resource carries `aurora-restore:managed-by=aurora-restore` (RDS's `rds:<type>-tag/…` key);
+ * - `pipeline-tags`: the request creates with the pipeline's tags and no others (`aws:RequestTag/…`,
+ *   `aws:TagKeys`) — "If tags are specified in the create action, RDS performs additional authorization on
+ *   the rds:AddTagsToResource action" (RDS user guide, "Grant permission to tag Amazon RDS resources during
+ *   creation");
+ * - `tags-from-request` / `inherited-tags`: `rds:TagsFromRequest` true / false — "Evaluates to true when tags
+ *   are provided in these parameters. Evaluates as false when tags are implicitly inherited from source
+ *   resources" (Service Authorization Reference, Amazon RDS condition keys);
+ * - `to-scheduler`: `iam:PassedToService` is EventBridge Scheduler.
+ */
+export type ConditionRef = 'managed' | 'pipeline-tags' | 'tags-from-request' | 'inherited-tags' | 'to-scheduler';
 
 export interface Grant {
   actions: string[];
   on: ResourceRef;
+  /** Every one of these must hold (one IAM Condition block). */
+  when?: ConditionRef[];
   /** A KMS key used by an AWS service on the caller's behalf: limited with kms:ViaService. */
   viaService?: 'dynamodb' | 'sns' | 'secretsmanager' | 'rds';
 }
 
 const dynamoKey: Grant = { actions: ['kms:Decrypt', 'kms:GenerateDataKey'], on: 'pipeline-key', viaService: 'dynamodb' };
+/**
+ * Customer managed keys of the snapshots (TARGET_KMS_KEYS ∪ SOURCE_KMS_KEYS): "To create an Aurora resource
+ * using a customer managed key, a user must have permissions to call the following operations on the
+ * customer managed key: kms:CreateGrant, kms:DescribeKey" (Aurora user guide, "Authorizing use of a customer
+ * managed key"). A restore uses the snapshot's key: the source key in the same region, the target key for a
+ * copy. A cross-region copy runs, through its presigned URL, as the caller in the source region, where RDS
+ * uses the source snapshot's key on the caller's behalf: so copying needs the source keys as well.
+ */
 const rdsKeys: Grant = { actions: ['kms:CreateGrant', 'kms:DescribeKey'], on: 'rds-keys', viaService: 'rds' };
+const tagOnCreate: ConditionRef[] = ['pipeline-tags', 'tags-from-request'];
 
 /**
- * The IAM actions each port call needs. RDS: creating with tags also needs rds:AddTagsToResource;
- * a cluster deletion with a final snapshot also needs rds:CreateDBClusterSnapshot; destructive calls
- * are limited to resources carrying the managed-by tag (plus DELETION_ALLOW_LIST clusters for deletion).
+ * The IAM actions each port call needs, with the dependent permissions AWS documents: creating with tags
+ * also needs rds:AddTagsToResource (limited to the pipeline's tags); deleting a cluster with a final
+ * snapshot needs rds:CreateDBClusterSnapshot on the cluster AND on the snapshot, and — the clusters having
+ * CopyTagsToSnapshot — rds:AddTagsToResource on the snapshot for the inherited tags; DeleteDBCluster itself
+ * authorizes the final snapshot too (its `cluster-snapshot` resource type is required). Destructive calls
+ * are limited to resources carrying the managed-by tag, plus DELETION_ALLOW_LIST clusters and their
+ * `<cluster>-*` instances by ARN. Clusters and instances matching PROTECTED_CLUSTER_PATTERN are denied
+ * outright (PROTECTED_DENY).
  */
 export const CALL_GRANTS: Record<PortCall, Grant[]> = {
   'rds.describeClusterSnapshot': [{ actions: ['rds:DescribeDBClusterSnapshots'], on: 'rds-cluster-snapshots' }],
@@ -87,26 +127,42 @@ export const CALL_GRANTS: Record<PortCall, Grant[]> = {
     { actions: ['rds:DescribeDBClusterSnapshots'], on: 'rds-cluster-snapshots' },
     { actions: ['rds:DescribeDBClusterSnapshots'], on: 'rds-clusters' },
   ],
-  'rds.copyClusterSnapshot': [{ actions: ['rds:CopyDBClusterSnapshot', 'rds:AddTagsToResource'], on: 'rds-cluster-snapshots' }, rdsKeys],
-  'rds.deleteClusterSnapshot': [{ actions: ['rds:DeleteDBClusterSnapshot'], on: 'managed-cluster-snapshots' }],
+  'rds.copyClusterSnapshot': [
+    // The source snapshot may have any name (an automated `rds:` one); the copy carries the pipeline's tags.
+    { actions: ['rds:CopyDBClusterSnapshot'], on: 'rds-cluster-snapshots', when: ['pipeline-tags'] },
+    { actions: ['rds:AddTagsToResource'], on: 'copied-snapshots', when: tagOnCreate },
+    rdsKeys,
+  ],
+  'rds.deleteClusterSnapshot': [{ actions: ['rds:DeleteDBClusterSnapshot'], on: 'copied-snapshots', when: ['managed'] }],
   'rds.describeCluster': [{ actions: ['rds:DescribeDBClusters'], on: 'rds-clusters' }],
   'rds.deleteCluster': [
-    { actions: ['rds:DeleteDBCluster'], on: 'managed-clusters' },
-    { actions: ['rds:DeleteDBCluster'], on: 'allow-listed-clusters' },
-    { actions: ['rds:CreateDBClusterSnapshot'], on: 'rds-cluster-snapshots' },
+    { actions: ['rds:CreateDBClusterSnapshot', 'rds:DeleteDBCluster'], on: 'rds-clusters', when: ['managed'] },
+    { actions: ['rds:CreateDBClusterSnapshot', 'rds:DeleteDBCluster'], on: 'allow-listed-clusters' },
+    { actions: ['rds:CreateDBClusterSnapshot', 'rds:DeleteDBCluster'], on: 'final-snapshots' },
+    { actions: ['rds:AddTagsToResource'], on: 'final-snapshots', when: ['inherited-tags'] },
   ],
-  'rds.restoreClusterFromSnapshot': [{ actions: ['rds:RestoreDBClusterFromSnapshot', 'rds:AddTagsToResource'], on: 'rds-restore-inputs' }, rdsKeys],
+  'rds.restoreClusterFromSnapshot': [
+    { actions: ['rds:RestoreDBClusterFromSnapshot'], on: 'restore-inputs', when: ['pipeline-tags'] },
+    { actions: ['rds:AddTagsToResource'], on: 'rds-clusters', when: tagOnCreate },
+    rdsKeys,
+  ],
   'rds.describeInstance': [{ actions: ['rds:DescribeDBInstances'], on: 'rds-instances' }],
-  'rds.createInstance': [{ actions: ['rds:CreateDBInstance', 'rds:AddTagsToResource'], on: 'rds-instance-inputs' }],
+  'rds.createInstance': [
+    { actions: ['rds:CreateDBInstance'], on: 'writer-instances', when: ['pipeline-tags'] },
+    // Only into a cluster the pipeline manages (the one restore-snapshot created, tagged).
+    { actions: ['rds:CreateDBInstance'], on: 'rds-clusters', when: ['managed', 'pipeline-tags'] },
+    { actions: ['rds:CreateDBInstance'], on: 'instance-inputs', when: ['pipeline-tags'] },
+    { actions: ['rds:AddTagsToResource'], on: 'writer-instances', when: tagOnCreate },
+  ],
   'rds.deleteInstance': [
-    { actions: ['rds:DeleteDBInstance'], on: 'managed-instances' },
+    { actions: ['rds:DeleteDBInstance'], on: 'rds-instances', when: ['managed'] },
     { actions: ['rds:DeleteDBInstance'], on: 'allow-listed-instances' },
   ],
-  'rds.modifyClusterMasterPassword': [{ actions: ['rds:ModifyDBCluster'], on: 'managed-clusters' }],
+  'rds.modifyClusterMasterPassword': [{ actions: ['rds:ModifyDBCluster'], on: 'rds-clusters', when: ['managed'] }],
   'bus.publish': [{ actions: ['events:PutEvents'], on: 'bus' }],
   'scheduler.scheduleOnce': [
     { actions: ['scheduler:CreateSchedule'], on: 'schedules' },
-    { actions: ['iam:PassRole'], on: 'scheduler-role' },
+    { actions: ['iam:PassRole'], on: 'scheduler-role', when: ['to-scheduler'] },
   ],
   'scheduler.cancel': [{ actions: ['scheduler:DeleteSchedule'], on: 'schedules' }],
   'notifier.publish': [
@@ -124,6 +180,8 @@ export const CALL_GRANTS: Record<PortCall, Grant[]> = {
   // SQL over the network (the function runs in the VPC): no AWS API call.
   'db.configureUsers': [],
   'db.verifyLogin': [],
+  // Handing a record back: only on the queue(s) the function itself consumes.
+  'queue.changeVisibility': [{ actions: ['sqs:ChangeMessageVisibility'], on: 'own-queues' }],
   'state.GetItem': [{ actions: ['dynamodb:GetItem'], on: 'state-table' }, dynamoKey],
   'state.PutItem': [{ actions: ['dynamodb:PutItem'], on: 'state-table' }, dynamoKey],
   'state.UpdateItem': [{ actions: ['dynamodb:UpdateItem'], on: 'state-table' }, dynamoKey],
@@ -133,10 +191,42 @@ export const CALL_GRANTS: Record<PortCall, Grant[]> = {
   'audit.Query': [{ actions: ['dynamodb:Query'], on: 'audit-table' }, dynamoKey],
 };
 
+/**
+ * Denied explicitly, in every role that is granted any RDS action, on the clusters and instances whose
+ * name matches PROTECTED_CLUSTER_PATTERN (src/infra/protected.ts turns the pattern into ARN wildcards): no
+ * grant, tag or allow-list can make the pipeline change them. Cluster snapshots are left out on purpose
+ * (a copy's name contains its source cluster's name).
+ */
+export const PROTECTED_DENY = {
+  cluster: [
+    'rds:AddTagsToResource',
+    'rds:CreateDBClusterSnapshot',
+    'rds:CreateDBInstance',
+    'rds:DeleteDBCluster',
+    'rds:FailoverDBCluster',
+    'rds:ModifyDBCluster',
+    'rds:RebootDBCluster',
+    'rds:RemoveTagsFromResource',
+    'rds:RestoreDBClusterFromSnapshot',
+    'rds:StopDBCluster',
+  ],
+  db: [
+    'rds:AddTagsToResource',
+    'rds:CreateDBInstance',
+    'rds:DeleteDBInstance',
+    'rds:ModifyDBInstance',
+    'rds:RebootDBInstance',
+    'rds:RemoveTagsFromResource',
+    'rds:StopDBInstance',
+  ],
+} as const;
+
 /** What every step run by the step runner does: read the operation, record the step, audit, publish. */
 const RUNNER: PortCall[] = ['state.GetItem', 'state.UpdateItem', 'audit.PutItem', 'bus.publish'];
 /** Waiting steps (check-*) arm a re-check schedule when the resource is not ready. */
 const WAITING: PortCall[] = [...RUNNER, 'scheduler.scheduleOnce'];
+/** Every queue consumer may hand a record back to its own queue (SQS ChangeMessageVisibility). */
+const HAND_BACK: PortCall = 'queue.changeVisibility';
 
 /**
  * The port calls of each function (read off src/lib/steps, src/lib/step-runner.ts, src/lib/state-store.ts).
@@ -145,25 +235,28 @@ const WAITING: PortCall[] = [...RUNNER, 'scheduler.scheduleOnce'];
 export const FUNCTION_CALLS: Record<FunctionName, PortCall[]> = {
   'snapshot-check': [
     ...RUNNER,
+    HAND_BACK,
     'state.PutItem', // create the operation, take the target lock
     'scheduler.scheduleOnce', // the operation's deadline
     'rds.describeCluster', // pre-flight check of the target
     'rds.describeClusterSnapshot',
     'rds.listAutomatedSnapshots',
   ],
-  'copy-snapshot': [...RUNNER, 'rds.copyClusterSnapshot', 'rds.describeClusterSnapshot'],
-  'check-copy-status': [...WAITING, 'rds.describeClusterSnapshot'],
+  'copy-snapshot': [...RUNNER, HAND_BACK, 'rds.copyClusterSnapshot', 'rds.describeClusterSnapshot'],
+  'check-copy-status': [...WAITING, HAND_BACK, 'rds.describeClusterSnapshot'],
   // An instance RDS refuses to delete is described: already deleting, or not yet (creating/modifying)?
-  'delete-rds': [...RUNNER, 'state.PutItem', 'rds.describeCluster', 'rds.deleteInstance', 'rds.describeInstance', 'rds.deleteCluster'],
-  // Deletes the members delete-rds could not (creating/modifying then), then the cluster once they are gone.
-  'check-delete-status': [...WAITING, 'state.PutItem', 'rds.describeCluster', 'rds.deleteInstance', 'rds.describeInstance', 'rds.deleteCluster'],
+  'delete-rds': [...RUNNER, HAND_BACK, 'state.PutItem', 'rds.describeCluster', 'rds.deleteInstance', 'rds.describeInstance', 'rds.deleteCluster'],
+  // Deletes the members delete-rds could not (creating/modifying then; recorded in the resource index), then
+  // the cluster once they are gone.
+  'check-delete-status': [...WAITING, HAND_BACK, 'state.PutItem', 'rds.describeCluster', 'rds.deleteInstance', 'rds.describeInstance', 'rds.deleteCluster'],
   // The cluster only: RDS creates instances once the restored cluster is available.
-  'restore-snapshot': [...RUNNER, 'rds.restoreClusterFromSnapshot', 'rds.describeCluster'],
-  // Creates the writer once the cluster is available (indexed first, for its RDS events).
-  'check-restore-status': [...WAITING, 'state.PutItem', 'rds.describeCluster', 'rds.describeInstance', 'rds.createInstance'],
-  'setup-db-users': [...RUNNER, 'secrets.getJson', 'secrets.putJson', 'rds.modifyClusterMasterPassword', 'db.configureUsers', 'db.verifyLogin'],
-  'archive-snapshot': [...RUNNER, 'rds.deleteClusterSnapshot'],
+  'restore-snapshot': [...RUNNER, HAND_BACK, 'rds.restoreClusterFromSnapshot', 'rds.describeCluster'],
+  // Creates the writer once the restored cluster is available (recording it in the resource index).
+  'check-restore-status': [...WAITING, HAND_BACK, 'state.PutItem', 'rds.describeCluster', 'rds.describeInstance', 'rds.createInstance'],
+  'setup-db-users': [...RUNNER, HAND_BACK, 'secrets.getJson', 'secrets.putJson', 'rds.modifyClusterMasterPassword', 'db.configureUsers', 'db.verifyLogin'],
+  'archive-snapshot': [...RUNNER, HAND_BACK, 'rds.deleteClusterSnapshot'],
   'sns-notification': [
+    HAND_BACK,
     'state.GetItem',
     'state.PutItem', // records a request that never became an operation
     'state.UpdateItem',
@@ -172,8 +265,9 @@ export const FUNCTION_CALLS: Record<FunctionName, PortCall[]> = {
     'scheduler.cancel', // the operation's deadline
     'notifier.publish',
   ],
-  watchdog: ['state.GetItem', 'audit.PutItem', 'bus.publish'],
+  watchdog: [HAND_BACK, 'state.GetItem', 'audit.PutItem', 'bus.publish'],
   'dead-letter': [
+    HAND_BACK, // on the dead-letter queues it consumes
     'state.GetItem',
     'state.UpdateItem',
     'state.DeleteItem',
@@ -205,13 +299,14 @@ export function adaptersOf(fn: FunctionName): AdapterName[] {
 /** Functions that open database connections: they run in the VPC, with the RDS CA bundle trusted. */
 export const connectsToDatabase = (fn: FunctionName): boolean => FUNCTION_CALLS[fn].some((c) => c.startsWith('db.'));
 
-/** The grants of a function, merged by (resource, viaService): one IAM statement each, actions sorted. */
+/** The grants of a function, merged by (resource, conditions, viaService): one IAM statement each, actions sorted. */
 export function grantsOf(fn: FunctionName): Grant[] {
   const merged = new Map<string, Grant>();
   for (const call of FUNCTION_CALLS[fn]) {
     for (const g of CALL_GRANTS[call]) {
-      const key = `${g.on}|${g.viaService ?? ''}`;
-      const m = merged.get(key) ?? { on: g.on, actions: [], ...(g.viaService ? { viaService: g.viaService } : {}) };
+      const when = g.when ? [...g.when].sort() : undefined;
+      const key = `${g.on}|${when?.join('+') ?? ''}|${g.viaService ?? ''}`;
+      const m = merged.get(key) ?? { on: g.on, actions: [], ...(when ? { when } : {}), ...(g.viaService ? { viaService: g.viaService } : {}) };
       m.actions = [...new Set([...m.actions, ...g.actions])].sort();
       merged.set(key, m);
     }

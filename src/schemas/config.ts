@@ -36,6 +36,7 @@ export const configSchema = z.object({
   EVENT_BUS_NAME: z.string().min(1).default('aurora-restore'),
   SCHEDULER_GROUP_NAME: z.string().min(1).default('aurora-restore'),
   SCHEDULER_ROLE_ARN: z.string().default(''),
+  SCHEDULER_DLQ_ARN: z.string().default(''), // dead-letter queue of the one-time schedules (src/lib/aws/scheduler.ts); none when empty
   EVENT_BUS_ARN: z.string().default(''),
   MASTER_SECRET_NAME: z.string().default('aurora-restore/master-credentials'),
   APP_SECRET_NAME: z.string().default('aurora-restore/app-credentials'),

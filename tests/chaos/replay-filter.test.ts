@@ -73,7 +73,7 @@ describe('AwsFilteredReplay', () => {
     expect(target.Targets).toEqual([{ Id: 'queue', Arn: queueArns['restore-snapshot'] }]);
     const start = mock.commandCalls(StartReplayCommand)[0].args[0].input;
     expect(start.Destination?.FilterArns).toHaveLength(rules.length);
-    expect(start.Destination?.FilterArns?.every((a) => a.includes('/r1-'))).toBe(true);
+    expect(start.Destination?.FilterArns?.every((a) => a.includes('/replay-'))).toBe(true);
 
     await replay.cleanUp(rules);
     expect(mock.commandCalls(RemoveTargetsCommand)).toHaveLength(rules.length);

@@ -12,12 +12,14 @@ import { RDSClient } from '@aws-sdk/client-rds';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient, PutSecretValueCommand, CreateSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { SNSClient, PublishCommand } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { domainEvent } from '../../src/events/catalogue';
-import { CALL_GRANTS, FUNCTION_CALLS, type FunctionName, type PortCall } from '../../src/infra/permissions';
+import { CALL_GRANTS, FUNCTION_CALLS, FUNCTION_NAMES, type FunctionName, type PortCall } from '../../src/infra/permissions';
 import { AwsEventBus } from '../../src/lib/aws/event-bus';
 import { AwsNotifier } from '../../src/lib/aws/notifier';
+import { AwsMessageQueue } from '../../src/lib/aws/queue';
 import { AwsRds } from '../../src/lib/aws/rds';
 import { AwsRecheckScheduler } from '../../src/lib/aws/scheduler';
 import { AwsSecrets } from '../../src/lib/aws/secrets';
@@ -130,12 +132,14 @@ function withCreatingReader() {
  * Calls the table lists that these runs do not reach, each with the path that needs it. Anything else
  * listed but never observed is a grant no code needs, and fails the test.
  */
+const HANDED_BACK = { 'queue.changeVisibility': 'a record handed back to its queue: the step is busy elsewhere, or throttling outlasted the retries (tests/steps/hand-back.test.ts)' } as const;
 const RARE: Partial<Record<FunctionName, Partial<Record<PortCall, string>>>> = {
-  'copy-snapshot': { 'rds.describeClusterSnapshot': 'the copy already exists: is it our own earlier attempt?' },
-  'delete-rds': { 'rds.deleteCluster': 'a target cluster that has no instances left is deleted at once' },
-  'restore-snapshot': { 'rds.describeCluster': 'the cluster already exists: is it our own earlier attempt?' },
-  'sns-notification': { 'state.PutItem': 'a request that never became an operation (invalid request) is recorded' },
-  'snapshot-check': { 'rds.describeClusterSnapshot': 'requests naming a snapshot id (the local scenario restores by date)' },
+  ...Object.fromEntries(FUNCTION_NAMES.map((fn) => [fn, HANDED_BACK])),
+  'copy-snapshot': { ...HANDED_BACK, 'rds.describeClusterSnapshot': 'the copy already exists: is it our own earlier attempt?' },
+  'delete-rds': { ...HANDED_BACK, 'rds.deleteCluster': 'a target cluster that has no instances left is deleted at once' },
+  'restore-snapshot': { ...HANDED_BACK, 'rds.describeCluster': 'the cluster already exists: is it our own earlier attempt?' },
+  'sns-notification': { ...HANDED_BACK, 'state.PutItem': 'a request that never became an operation (invalid request) is recorded' },
+  'snapshot-check': { ...HANDED_BACK, 'rds.describeClusterSnapshot': 'requests naming a snapshot id (the local scenario restores by date)' },
 };
 
 describe('the permission table lists exactly what the steps call', () => {
@@ -177,6 +181,7 @@ const SERVICE_PREFIX: Record<string, string> = {
   SchedulerClient: 'scheduler',
   SNSClient: 'sns',
   SecretsManagerClient: 'secretsmanager',
+  SQSClient: 'sqs',
 };
 
 describe('the permission table grants every command the adapters send', () => {
@@ -190,6 +195,7 @@ describe('the permission table grants every command the adapters send', () => {
     ['SchedulerClient', mockClient(SchedulerClient)],
     ['SNSClient', snsMock],
     ['SecretsManagerClient', secretsMock],
+    ['SQSClient', mockClient(SQSClient)],
   ] as const;
   afterAll(() => mocks.forEach(([, m]) => m.restore()));
 
@@ -240,6 +246,12 @@ describe('the permission table grants every command the adapters send', () => {
       }),
     'secrets.getJson': () => new AwsSecrets({ client: new SecretsManagerClient({ region, credentials }) }).getJson('s'),
     'secrets.putJson': () => new AwsSecrets({ client: new SecretsManagerClient({ region, credentials }) }).putJson('s', { a: 1 }),
+    'queue.changeVisibility': () =>
+      new AwsMessageQueue({ client: new SQSClient({ region, credentials }) }).changeVisibility({
+        queueArn: 'arn:aws:sqs:us-east-1:123456789012:citest-aurora-restore-copy-snapshot',
+        receiptHandle: 'r',
+        seconds: 30,
+      }),
   };
   const scheduler = () =>
     new AwsRecheckScheduler({

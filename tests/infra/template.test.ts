@@ -1,65 +1,43 @@
 /**
- * Packages the service once (osls + serverless-esbuild, offline, no AWS credentials) and checks the
- * CloudFormation template and the bundles against the code's own tables: every subscription has its
- * rules, queue, DLQ and function; every role grants exactly what its function's port calls need; every
- * store is encrypted; the alarms exist. Any drift between serverless.yml and the tables fails here.
+ * Packages the service once (tests/infra/fixture.ts: osls + serverless-esbuild, offline, no AWS
+ * credentials) and checks the CloudFormation template and the bundles against the code's own tables:
+ * every subscription has its rules, queue, DLQ and function; every role grants exactly what its
+ * function's port calls need; every store is encrypted; the alarms exist. Any drift between
+ * serverless.yml and the tables fails here. The cross-region forwarder stack (serverless.forwarder.yml) too.
  */
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, join, relative, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEAD_LETTER_STEP, SUBSCRIPTIONS, forwardedRdsPattern } from '../../src/events/subscriptions';
-import { MANAGED_BY_TAG, MANAGED_BY_VALUE } from '../../src/lib/tags';
+import { MANAGED_BY_TAG, MANAGED_BY_VALUE, OPERATION_TAG } from '../../src/lib/tags';
 import { stepOfDeadLetterQueue } from '../../src/lib/steps/guards';
 import { auditTableDefinition, stateTableDefinition, TTL_ATTRIBUTE } from '../../src/lib/tables';
 import { configSchema } from '../../src/schemas/config';
 import { restoreRequest } from '../../src/schemas/restore-request';
 import { CALL_GRANTS, FUNCTION_CALLS, FUNCTION_NAMES, adaptersOf, connectsToDatabase, isStepFunction, type FunctionName } from '../../src/infra/permissions';
 import { RDS_STEPS, VISIBILITY_TIMEOUT_FACTOR, ids, namesFor } from '../../src/infra/template';
+import { replayRuleGlob } from '../../src/lib/aws/replay-rule-names';
+import { RDS_EVENT_EXAMPLES } from '../../src/events/rds';
+import { StageParamsError } from '../../src/infra/params';
+import { buildForwarder, forwarderIds } from '../../src/infra/template/forwarder';
+import { matchesPattern } from '../../src/lib/local/pattern';
+import { FORWARDER_PARAMS, KMS_KEY, NIGHTLY, PIPELINE_REGION, SOURCE_KEY, STAGE, TARGET_KEY, TARGET_REGION, cleanUp, packaged, root, type Packaged, type Resource } from './fixture';
 
-const root = resolve(import.meta.dirname, '../..');
-const STAGE = 'citest';
-const KMS_KEY = 'arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555';
-const TARGET_KEY = 'arn:aws:kms:us-west-2:123456789012:key/66666666-7777-8888-9999-000000000000';
-const NIGHTLY = { sourceClusterId: 'aurora-prod', sourceRegion: 'us-east-1', targetRegion: 'us-east-1', targetClusterId: 'aurora-staging', deleteExisting: true };
 const names = namesFor(STAGE);
 
-type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string };
 let dir: string;
 let resources: Record<string, Resource>;
-let state: { service: { functions: Record<string, { name: string; handler: string; package?: { artifact?: string } }> } };
+let forwarderResources: Record<string, Resource>;
+let state: Packaged['state'];
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'aurora-restore-package-'));
-  await promisify(execFile)(
-    join(root, 'node_modules', '.bin', 'serverless'),
-    [
-      'package',
-      '--stage',
-      STAGE,
-      '--package',
-      join(dir, 'package'),
-      `--param=KMS_KEY_ID=${KMS_KEY}`,
-      `--param=TARGET_KMS_KEYS=us-west-2=${TARGET_KEY}`,
-      '--param=DELETION_ALLOW_LIST=legacy-staging',
-      '--param=NIGHTLY_SCHEDULE=cron(0 2 * * ? *)',
-      `--param=NIGHTLY_REQUEST=${JSON.stringify(NIGHTLY)}`,
-    ],
-    // No AWS credentials and no profile: packaging must not need an account.
-    {
-      cwd: root,
-      timeout: 280_000,
-      env: { PATH: process.env.PATH, HOME: dir, SLS_TELEMETRY_DISABLED: '1', AURORA_RESTORE_ESBUILD_DIR: relative(root, join(dir, 'esbuild')) },
-    },
-  );
-  resources = JSON.parse(readFileSync(join(dir, 'package', 'cloudformation-template-update-stack.json'), 'utf8')).Resources;
-  state = JSON.parse(readFileSync(join(dir, 'package', 'serverless-state.json'), 'utf8'));
+  const p = await packaged();
+  dir = p.dir;
+  resources = p.pipeline.Resources;
+  forwarderResources = p.forwarder.Resources;
+  state = p.state;
 }, 300_000);
-afterAll(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(cleanUp);
 
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
 const fnLogicalId = (fn: FunctionName) => names.functionLogicalId(fn);
@@ -91,6 +69,14 @@ describe('subscriptions → rules, queues, DLQs, functions', () => {
         const policy = resources[ids.queuePolicy(s.step)]!.Properties;
         expect(policy.Queues).toEqual([{ Ref: ids.queue(s.step) }]);
         expect(policy.PolicyDocument.Statement[0].Condition.ArnEquals['aws:SourceArn']).toEqual(s.patterns.map((p) => getAttArn(ids.rule(s.step, p.name))));
+        // …and the temporary rules of a filtered replay to this step (else the replay delivers nothing).
+        expect(policy.PolicyDocument.Statement[1]).toMatchObject({
+          Effect: 'Allow',
+          Principal: { Service: 'events.amazonaws.com' },
+          Action: 'sqs:SendMessage',
+          Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/${names.bus}/${replayRuleGlob(s.step)}` } } },
+        });
+        expect(policy.PolicyDocument.Statement).toHaveLength(2);
       });
 
       it('has an encrypted queue with a DLQ (maxReceiveCount ≥ 5) and a visibility timeout ≥ 6× its function timeout', () => {
@@ -123,12 +109,78 @@ describe('subscriptions → rules, queues, DLQs, functions', () => {
     });
   }
 
+  it('gives every queue a Lambda function consumes — the dead-letter queues too — a visibility timeout of 6× that function\'s timeout', () => {
+    const mappings = ofType('AWS::Lambda::EventSourceMapping').map(([, r]) => r.Properties);
+    expect(mappings.length).toBe(2 * SUBSCRIPTIONS.length);
+    for (const m of mappings) {
+      const queueId = m.EventSourceArn['Fn::GetAtt'][0] as string;
+      const fnId = m.FunctionName['Fn::GetAtt'][0] as string;
+      const timeout = resources[fnId]!.Properties.Timeout as number;
+      // Lambda refuses an SQS event source whose queue's visibility timeout is below the function timeout.
+      expect(resources[queueId]!.Properties.VisibilityTimeout, `${queueId} consumed by ${fnId}`).toBe(VISIBILITY_TIMEOUT_FACTOR * timeout);
+    }
+  });
+
   it('has no rule, queue or function the tables do not declare', () => {
     const pipelineRules = ofType('AWS::Events::Rule').filter(([, r]) => r.Properties.EventBusName);
     expect(pipelineRules.length).toBe(SUBSCRIPTIONS.reduce((n, s) => n + s.patterns.length, 0));
-    expect(ofType('AWS::SQS::Queue').length).toBe(2 * SUBSCRIPTIONS.length);
+    expect(ofType('AWS::SQS::Queue').length).toBe(2 * SUBSCRIPTIONS.length + 1); // + the undelivered-events queue
     expect(ofType('AWS::Lambda::Function').map(([id]) => id).sort()).toEqual(FUNCTION_NAMES.map(fnLogicalId).sort());
     expect(sourcesOf(DEAD_LETTER_STEP).every((p) => p.FunctionResponseTypes?.[0] === 'ReportBatchItemFailures')).toBe(true);
+  });
+});
+
+describe('delivery failures', () => {
+  const undelivered = () => getAttArn(ids.undeliveredQueue);
+  const rules = () => ofType('AWS::Events::Rule');
+
+  it('gives every rule target a retry policy and the undelivered-events dead-letter queue', () => {
+    expect(rules().length).toBe(SUBSCRIPTIONS.reduce((n, s) => n + s.patterns.length, 0) + 1);
+    for (const [id, r] of rules()) {
+      for (const t of r.Properties.Targets) {
+        expect(t.DeadLetterConfig, id).toEqual({ Arn: undelivered() });
+        expect(t.RetryPolicy, id).toEqual({ MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 });
+      }
+    }
+  });
+
+  it('gives the schedules the same dead-letter queue: the nightly one here, the re-check ones through SCHEDULER_DLQ_ARN; their roles may send to it', () => {
+    expect(resources[ids.nightlySchedule]!.Properties.Target.DeadLetterConfig).toEqual({ Arn: undelivered() });
+    for (const fn of FUNCTION_NAMES) expect(fnProps(fn).Environment.Variables.SCHEDULER_DLQ_ARN, fn).toEqual(undelivered());
+    for (const role of [ids.schedulerRole, ids.nightlyRole]) {
+      expect(resources[role]!.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement), role).toContainEqual(
+        expect.objectContaining({ Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: undelivered() }),
+      );
+    }
+  });
+
+  it('lets exactly the rules of this stack (and the schedules\' roles) send to the dead-letter queue, which is encrypted', () => {
+    const q = resources[ids.undeliveredQueue]!.Properties;
+    expect(q.SqsManagedSseEnabled).toBe(true);
+    const [fromRules, fromSchedules] = resources[ids.undeliveredQueuePolicy]!.Properties.PolicyDocument.Statement;
+    expect(fromRules).toMatchObject({ Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage', Resource: undelivered() });
+    expect([...fromRules.Condition.ArnEquals['aws:SourceArn']].sort((a: any, b: any) => a['Fn::GetAtt'][0].localeCompare(b['Fn::GetAtt'][0]))).toEqual(
+      rules()
+        .map(([id]) => getAttArn(id))
+        .sort((a, b) => a['Fn::GetAtt'][0].localeCompare(b['Fn::GetAtt'][0])),
+    );
+    expect(fromSchedules).toMatchObject({ Principal: { AWS: [getAttArn(ids.schedulerRole), getAttArn(ids.nightlyRole)] }, Action: 'sqs:SendMessage' });
+  });
+
+  it('alarms on every rule\'s FailedInvocations (bus and rule name dimensions) and on anything in the dead-letter queue', () => {
+    for (const [id, r] of rules()) {
+      const a = resources[ids.ruleFailedAlarm(id)]?.Properties;
+      expect(a, id).toBeDefined();
+      const dims = r.Properties.EventBusName ? [{ Name: 'EventBusName', Value: names.bus }, { Name: 'RuleName', Value: r.Properties.Name }] : [{ Name: 'RuleName', Value: r.Properties.Name }];
+      expect(a, id).toMatchObject({ Namespace: 'AWS/Events', MetricName: 'FailedInvocations', Dimensions: dims, Threshold: 1, AlarmActions: [{ Ref: ids.topic }] });
+      expect(r.Properties.Name.length, id).toBeLessThanOrEqual(64);
+    }
+    expect(resources[ids.undeliveredAlarm]!.Properties).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [ids.undeliveredQueue, 'QueueName'] } }],
+      Threshold: 1,
+    });
   });
 });
 
@@ -142,17 +194,20 @@ describe('buses and schedules', () => {
     const rule = resources[ids.forwardRule]!.Properties;
     expect(rule.EventBusName).toBeUndefined();
     expect(rule.EventPattern).toEqual(forwardedRdsPattern());
-    expect(rule.Targets).toEqual([{ Id: 'pipeline-bus', Arn: getAttArn(ids.bus), RoleArn: getAttArn(ids.forwardRole) }]);
+    expect(rule.Targets).toEqual([expect.objectContaining({ Id: 'pipeline-bus', Arn: getAttArn(ids.bus), RoleArn: getAttArn(ids.forwardRole) })]);
     const role = resources[ids.forwardRole]!.Properties;
     expect(role.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Service: 'events.amazonaws.com' });
     expect(role.Policies.flatMap((p: any) => p.PolicyDocument.Statement)).toEqual([expect.objectContaining({ Action: ['events:PutEvents'], Resource: getAttArn(ids.bus) })]);
   });
 
-  it('has a scheduler group and a role trusted by EventBridge Scheduler that may only put events on the pipeline bus', () => {
+  it('has a scheduler group and a role trusted by EventBridge Scheduler that may only put events on the pipeline bus (and dead-letter what it cannot)', () => {
     expect(resources[ids.schedulerGroup]!.Properties.Name).toBe(names.schedulerGroup);
     const role = resources[ids.schedulerRole]!.Properties;
     expect(role.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Service: 'scheduler.amazonaws.com' });
-    expect(role.Policies.flatMap((p: any) => p.PolicyDocument.Statement)).toEqual([expect.objectContaining({ Action: ['events:PutEvents'], Resource: getAttArn(ids.bus) })]);
+    expect(role.Policies.flatMap((p: any) => p.PolicyDocument.Statement)).toEqual([
+      expect.objectContaining({ Action: ['events:PutEvents'], Resource: getAttArn(ids.bus) }),
+      expect.objectContaining({ Action: ['sqs:SendMessage'], Resource: getAttArn(ids.undeliveredQueue) }),
+    ]);
   });
 
   it('runs the recurring restore through the nightly function, with the validated request as input', () => {
@@ -163,6 +218,7 @@ describe('buses and schedules', () => {
     const role = resources[ids.nightlyRole]!.Properties;
     expect(role.Policies.flatMap((p: any) => p.PolicyDocument.Statement)).toEqual([
       expect.objectContaining({ Action: ['lambda:InvokeFunction'], Resource: getAttArn(fnLogicalId('nightly')) }),
+      expect.objectContaining({ Action: ['sqs:SendMessage'], Resource: getAttArn(ids.undeliveredQueue) }),
     ]);
   });
 });
@@ -201,11 +257,14 @@ describe('functions', () => {
     .filter(([, schema]) => !schema.safeParse(undefined).success)
     .map(([name]) => name);
 
-  it('run Node.js 20 on arm64 with every required configuration variable set', () => {
+  it('run Node.js 24 (nodejs24.x: nodejs20.x is deprecated and Lambda blocks creating it) on arm64, bundled for that runtime, with every required configuration variable set', () => {
     expect(required.length).toBeGreaterThan(5);
+    const esbuildTarget = readFileSync(join(root, 'serverless.yml'), 'utf8').match(/^\s+target:\s*(\S+)\s*$/m)?.[1];
+    expect(esbuildTarget, 'custom.esbuild.target in serverless.yml').toBe('node24');
     for (const fn of FUNCTION_NAMES) {
       const p = fnProps(fn);
-      expect(p.Runtime, fn).toBe('nodejs20.x');
+      expect(p.Runtime, fn).toBe('nodejs24.x');
+      expect(p.Runtime, fn).toBe(`nodejs${esbuildTarget!.replace('node', '')}.x`);
       expect(p.Architectures, fn).toEqual(['arm64']);
       const env = p.Environment.Variables as Record<string, unknown>;
       for (const name of required) expect(env[name], `${fn} ${name}`).toBeDefined();
@@ -244,11 +303,15 @@ describe('least-privilege IAM', () => {
       ? ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses']
       : []),
   ];
+  const allows = (fn: FunctionName) => statementsOf(fn).filter((s) => s.Effect === 'Allow');
+  const withAction = (fn: FunctionName, action: string) => allows(fn).filter((s) => [s.Action].flat().includes(action));
+  const arns = (st: Record<string, any>) => [st.Resource].flat().map((r: any) => (typeof r === 'string' ? r : (r['Fn::Sub'] ?? JSON.stringify(r))) as string);
+  const rdsFns = () => FUNCTION_NAMES.filter((fn) => allows(fn).some((s) => [s.Action].flat().some((a: string) => a.startsWith('rds:'))));
 
   for (const fn of FUNCTION_NAMES) {
     it(`${fn}: grants exactly the actions of its port calls, nothing more`, () => {
       const expected = new Set([...base(fn), ...FUNCTION_CALLS[fn].flatMap((c) => CALL_GRANTS[c].flatMap((g) => g.actions))]);
-      expect([...actionsOf(statementsOf(fn))].sort()).toEqual([...expected].sort());
+      expect([...actionsOf(allows(fn))].sort()).toEqual([...expected].sort());
     });
   }
 
@@ -261,33 +324,124 @@ describe('least-privilege IAM', () => {
     }
   });
 
-  it('grants kms: only on the configured keys (the pipeline key and the target regions keys)', () => {
+  it('grants kms: only on the configured keys; RDS may use the target and SOURCE keys (restore and copy), never the pipeline key', () => {
     for (const fn of FUNCTION_NAMES) {
-      for (const st of statementsOf(fn).filter((s) => [s.Action].flat().some((a: string) => a.startsWith('kms:')))) {
-        for (const r of [st.Resource].flat()) expect([KMS_KEY, TARGET_KEY], fn).toContain(r);
+      for (const st of allows(fn).filter((s) => [s.Action].flat().some((a: string) => a.startsWith('kms:')))) {
+        for (const r of [st.Resource].flat()) expect([KMS_KEY, TARGET_KEY, SOURCE_KEY], fn).toContain(r);
         expect(st.Condition?.StringEquals?.['kms:ViaService'] ?? st.Condition?.StringLike?.['kms:ViaService'], fn).toBeDefined();
       }
     }
-    const rdsKeys = statementsOf('copy-snapshot').find((s) => [s.Action].flat().includes('kms:CreateGrant'));
-    expect(rdsKeys?.Resource).toEqual([KMS_KEY, TARGET_KEY]);
+    for (const fn of ['copy-snapshot', 'restore-snapshot'] as const) {
+      const rdsKeys = withAction(fn, 'kms:CreateGrant');
+      expect(rdsKeys.map((s) => s.Resource), fn).toEqual([[TARGET_KEY, SOURCE_KEY]]);
+      expect(rdsKeys[0]!.Condition, fn).toEqual({ StringLike: { 'kms:ViaService': 'rds.*.amazonaws.com' } });
+    }
+    // SOURCE_KMS_KEYS is a stage parameter the functions get too.
+    expect(fnProps('restore-snapshot').Environment.Variables.SOURCE_KMS_KEYS).toBe(SOURCE_KEY);
   });
 
-  it('limits destructive RDS actions to resources tagged as managed by the pipeline (or allow-listed clusters by ARN)', () => {
+  it('deleting with a final snapshot: CreateDBClusterSnapshot on the cluster AND on the final snapshot, its inherited tags only (rds:TagsFromRequest=false)', () => {
+    for (const fn of ['delete-rds', 'check-delete-status'] as const) {
+      const create = withAction(fn, 'rds:CreateDBClusterSnapshot').flatMap(arns);
+      expect(create, fn).toEqual(expect.arrayContaining([expect.stringMatching(/:cluster:\*$/), expect.stringMatching(/:cluster:legacy-staging$/), expect.stringMatching(/:cluster-snapshot:\*-final-\*$/)]));
+      const tag = withAction(fn, 'rds:AddTagsToResource');
+      expect(tag.map(arns), fn).toEqual([[expect.stringMatching(/:cluster-snapshot:\*-final-\*$/)]]);
+      expect(tag[0]!.Condition, fn).toEqual({ Bool: { 'rds:TagsFromRequest': 'false' } });
+      // DeleteDBCluster authorizes the final snapshot too (its cluster-snapshot resource type is required).
+      expect(withAction(fn, 'rds:DeleteDBCluster').flatMap(arns), fn).toContainEqual(expect.stringMatching(/:cluster-snapshot:\*-final-\*$/));
+    }
+  });
+
+  it('names RDS resources in lowercase in every ARN (RDS stores identifiers lowercase; DELETION_ALLOW_LIST was given as Legacy-Staging)', () => {
+    for (const fn of rdsFns()) {
+      for (const a of statementsOf(fn).flatMap(arns).filter((x) => x.includes(':rds:'))) {
+        const name = /:(?:cluster|db|cluster-snapshot|subgrp|cluster-pg|pg|og):(.*)$/.exec(a)?.[1];
+        expect(name, a).toBeDefined();
+        expect(name, fn).toBe(name!.toLowerCase());
+      }
+    }
+    expect(withAction('delete-rds', 'rds:DeleteDBCluster').flatMap(arns)).toContainEqual(expect.stringMatching(/:cluster:legacy-staging$/));
+  });
+
+  it('limits instance deletion to instances tagged as managed, or named <cluster>-* for an allow-listed cluster: never any instance', () => {
+    for (const fn of FUNCTION_NAMES) {
+      for (const st of withAction(fn, 'rds:DeleteDBInstance')) {
+        const tagged = st.Condition?.StringEquals?.[`rds:db-tag/${MANAGED_BY_TAG}`] === MANAGED_BY_VALUE;
+        if (!tagged) expect(arns(st), `${fn} ${st.Sid}`).toEqual([expect.stringMatching(/:db:legacy-staging-\*$/)]);
+      }
+    }
+    expect(withAction('delete-rds', 'rds:DeleteDBInstance')).toHaveLength(2);
+  });
+
+  it('limits destructive RDS actions to managed (tagged) resources, allow-listed clusters and instances by ARN, and the final snapshot by name', () => {
     const tagKeys = [`rds:cluster-tag/${MANAGED_BY_TAG}`, `rds:db-tag/${MANAGED_BY_TAG}`, `rds:cluster-snapshot-tag/${MANAGED_BY_TAG}`];
     for (const fn of FUNCTION_NAMES) {
-      for (const st of statementsOf(fn)) {
+      for (const st of allows(fn)) {
         const destructive = [st.Action].flat().filter((a: string) => /^rds:(Delete|Modify)/.test(a));
         if (!destructive.length) continue;
         const tag = Object.entries(st.Condition?.StringEquals ?? {}).find(([k]) => tagKeys.includes(k));
-        const allowListed = JSON.stringify(st.Resource).includes(':cluster:legacy-staging') || st.Sid === 'AllowListedInstances';
-        expect(tag?.[1] === MANAGED_BY_VALUE || allowListed, `${fn} ${st.Sid}`).toBe(true);
+        const byName = arns(st).every((a) => /:(cluster:legacy-staging|db:legacy-staging-\*|cluster-snapshot:\*-final-\*)$/.test(a));
+        expect(tag?.[1] === MANAGED_BY_VALUE || byName, `${fn} ${st.Sid}`).toBe(true);
       }
+    }
+  });
+
+  it('tags only on creation with the pipeline\'s two tag keys, on names the pipeline owns (or the final snapshot\'s inherited tags): never unconditioned', () => {
+    const owned: Record<string, RegExp> = {
+      'copy-snapshot': /:cluster-snapshot:aurora-restore-\*$/,
+      'check-restore-status': /:db:\*-writer$/,
+      'restore-snapshot': /:cluster:\*$/,
+    };
+    for (const fn of FUNCTION_NAMES) {
+      for (const st of withAction(fn, 'rds:AddTagsToResource')) {
+        expect([st.Action].flat(), `${fn} ${st.Sid}`).toEqual(['rds:AddTagsToResource']);
+        if (st.Condition?.Bool?.['rds:TagsFromRequest'] === 'false') {
+          expect(arns(st), fn).toEqual([expect.stringMatching(/:cluster-snapshot:\*-final-\*$/)]);
+          continue;
+        }
+        expect(st.Condition, `${fn} ${st.Sid}`).toEqual({
+          StringEquals: { [`aws:RequestTag/${MANAGED_BY_TAG}`]: MANAGED_BY_VALUE },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': [MANAGED_BY_TAG, OPERATION_TAG] },
+          Bool: { 'rds:TagsFromRequest': 'true' },
+        });
+        expect(arns(st), fn).toEqual([expect.stringMatching(owned[fn]!)]);
+      }
+    }
+    expect(Object.keys(owned).every((fn) => withAction(fn as FunctionName, 'rds:AddTagsToResource').length === 1)).toBe(true);
+  });
+
+  it('denies every RDS-calling role any change to clusters and instances matching PROTECTED_CLUSTER_PATTERN (default prod), never on snapshots', () => {
+    expect(rdsFns().length).toBeGreaterThan(5);
+    for (const fn of FUNCTION_NAMES) {
+      const denies = statementsOf(fn).filter((s) => s.Effect === 'Deny');
+      if (!rdsFns().includes(fn)) {
+        expect(denies, fn).toEqual([]);
+        continue;
+      }
+      expect(denies.map((d) => [d.Sid, arns(d)]), fn).toEqual([
+        ['DenyProtectedClusters', [expect.stringMatching(/:cluster:\*prod\*$/)]],
+        ['DenyProtectedInstances', [expect.stringMatching(/:db:\*prod\*$/)]],
+      ]);
+      for (const a of ['rds:DeleteDBCluster', 'rds:ModifyDBCluster', 'rds:AddTagsToResource', 'rds:RemoveTagsFromResource']) expect(denies[0]!.Action, fn).toContain(a);
+      for (const a of ['rds:DeleteDBInstance', 'rds:AddTagsToResource', 'rds:RemoveTagsFromResource']) expect(denies[1]!.Action, fn).toContain(a);
+    }
+  });
+
+  it('lets each queue consumer change the visibility of messages of its own queue(s) only', () => {
+    for (const fn of FUNCTION_NAMES) {
+      const st = withAction(fn, 'sqs:ChangeMessageVisibility');
+      if (!isStepFunction(fn)) {
+        expect(st, fn).toEqual([]);
+        continue;
+      }
+      const own = fn === DEAD_LETTER_STEP ? SUBSCRIPTIONS.map((s) => getAttArn(ids.deadLetterQueue(s.step))) : [getAttArn(ids.queue(fn))];
+      expect(st.map((s) => s.Resource), fn).toEqual([own]);
     }
   });
 
   it('lets scheduling functions create schedules in the group only, and pass the scheduler role only', () => {
     for (const fn of FUNCTION_NAMES) {
-      const st = statementsOf(fn);
+      const st = allows(fn);
       const create = st.find((s) => [s.Action].flat().includes('scheduler:CreateSchedule'));
       const pass = st.find((s) => [s.Action].flat().includes('iam:PassRole'));
       expect(!!create, fn).toBe(FUNCTION_CALLS[fn].includes('scheduler.scheduleOnce'));
@@ -345,6 +499,7 @@ describe('bundles', () => {
     notifier: '@aws-sdk/client-sns',
     secrets: '@aws-sdk/client-secrets-manager',
     db: 'pg',
+    queue: '@aws-sdk/client-sqs',
   };
 
   it('packages one zip per function, each bundling only the clients of the ports it is wired with', () => {
@@ -362,5 +517,101 @@ describe('bundles', () => {
         expect(bundled, `${fn} bundles ${pkg}`).toBe(wired.includes(port as never));
       }
     }
+  });
+});
+
+// ------------------------------------------------------------------------------------------ forwarder
+// The cross-region forwarder, packaged for TARGET_REGION with the documented parameters: the RDS events the
+// steps consume, from that region's default bus, to the pipeline bus in PIPELINE_REGION, with a role that may
+// only put events on that bus, a dead-letter queue and alarms; and, on the pipeline side, forwarded events
+// (region = the target region) are matched by the step rules and admitted by the step queues' policies.
+
+const getAtt = (id: string, attr = 'Arn') => ({ 'Fn::GetAtt': [id, attr] });
+const pipelineBusArn = { 'Fn::Sub': `arn:\${AWS::Partition}:events:${PIPELINE_REGION}:\${AWS::AccountId}:event-bus/${names.bus}` };
+
+describe('the forwarder stack (serverless.forwarder.yml, one per target region)', () => {
+  it('forwards the consumed RDS events from the default bus to the pipeline bus in the pipeline region, retrying, then dead-lettering', () => {
+    const rule = forwarderResources[forwarderIds.rule]!.Properties;
+    expect(rule.EventBusName).toBeUndefined(); // the region's default bus
+    expect(rule.EventPattern).toEqual(forwardedRdsPattern());
+    expect(rule.Targets).toEqual([
+      {
+        Id: 'pipeline-bus',
+        Arn: pipelineBusArn,
+        RoleArn: getAtt(forwarderIds.role),
+        RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
+        DeadLetterConfig: { Arn: getAtt(forwarderIds.queue) },
+      },
+    ]);
+    expect(rule.Name.length).toBeLessThanOrEqual(64);
+  });
+
+  it('has a role EventBridge of this account assumes, allowed only events:PutEvents on the pipeline bus', () => {
+    const role = forwarderResources[forwarderIds.role]!.Properties;
+    expect(role.AssumeRolePolicyDocument.Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'aws:SourceAccount': { 'Fn::Sub': '${AWS::AccountId}' } } },
+      },
+    ]);
+    expect(role.Policies.flatMap((p: any) => p.PolicyDocument.Statement)).toEqual([{ Sid: 'PutOnPipelineBus', Effect: 'Allow', Action: ['events:PutEvents'], Resource: pipelineBusArn }]);
+  });
+
+  it('keeps what it cannot deliver in an encrypted queue only its rule may send to, and alarms on a topic encrypted with the region\'s key', () => {
+    expect(forwarderResources[forwarderIds.queue]!.Properties.SqsManagedSseEnabled).toBe(true);
+    expect(forwarderResources[forwarderIds.queuePolicy]!.Properties.PolicyDocument.Statement).toEqual([
+      expect.objectContaining({ Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage', Condition: { ArnEquals: { 'aws:SourceArn': getAtt(forwarderIds.rule) } } }),
+    ]);
+    expect(forwarderResources[forwarderIds.topic]!.Properties.KmsMasterKeyId).toBe(TARGET_KEY);
+    expect(forwarderResources[forwarderIds.failedAlarm]!.Properties).toMatchObject({
+      Namespace: 'AWS/Events',
+      MetricName: 'FailedInvocations',
+      Dimensions: [{ Name: 'RuleName', Value: forwarderResources[forwarderIds.rule]!.Properties.Name }],
+      AlarmActions: [{ Ref: forwarderIds.topic }],
+    });
+    expect(forwarderResources[forwarderIds.undeliveredAlarm]!.Properties).toMatchObject({ Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', AlarmActions: [{ Ref: forwarderIds.topic }] });
+  });
+
+  it('refuses bad parameters, naming each', () => {
+    const problems = (params: Record<string, string>, region = TARGET_REGION) => {
+      try {
+        buildForwarder({ stage: STAGE, region, params: { ...FORWARDER_PARAMS, ...params } });
+        return [];
+      } catch (e) {
+        return (e as StageParamsError).problems;
+      }
+    };
+    expect(problems({})).toEqual([]);
+    expect(problems({ PIPELINE_REGION: '' })).toEqual([expect.stringMatching(/^PIPELINE_REGION: expected the region of the pipeline stack/)]);
+    expect(problems({ PIPELINE_REGION: TARGET_REGION })).toEqual([expect.stringMatching(/^PIPELINE_REGION: is us-west-2, the region this forwarder is deployed in/)]);
+    expect(problems({}, 'eu-west-1')).toEqual([
+      'TARGET_REGIONS: does not list eu-west-1, the region this forwarder is deployed in',
+      expect.stringMatching(/^TARGET_KMS_KEYS: needs eu-west-1=/),
+    ]);
+  });
+});
+
+describe('forwarded RDS events on the pipeline side', () => {
+  const forwarded = Object.values(RDS_EVENT_EXAMPLES).map((e) => ({ ...e, region: TARGET_REGION }));
+
+  it('delivers forwarded events through the step rules (which do not filter on region), whose queues admit those rules', () => {
+    let delivered = 0;
+    for (const event of forwarded) {
+      expect(matchesPattern(forwardedRdsPattern(), event), event['detail-type']).toBe(true);
+      for (const s of SUBSCRIPTIONS) {
+        for (const p of s.patterns) {
+          if (!matchesPattern(p.pattern, event)) continue;
+          expect(p.pattern).not.toHaveProperty('region');
+          const rule = resources[ids.rule(s.step, p.name)]!.Properties;
+          expect(rule.EventBusName).toEqual({ Ref: ids.bus });
+          const admitted = resources[ids.queuePolicy(s.step)]!.Properties.PolicyDocument.Statement[0].Condition.ArnEquals['aws:SourceArn'];
+          expect(admitted).toContainEqual(getAtt(ids.rule(s.step, p.name)));
+          delivered++;
+        }
+      }
+    }
+    expect(delivered).toBeGreaterThanOrEqual(forwarded.length);
   });
 });

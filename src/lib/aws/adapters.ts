@@ -26,6 +26,7 @@ export const schedulerAdapter: AwsAdapters['scheduler'] = (c) =>
     groupName: c.config.SCHEDULER_GROUP_NAME,
     roleArn: c.config.SCHEDULER_ROLE_ARN,
     eventBusArn: c.config.EVENT_BUS_ARN,
+    deadLetterArn: c.config.SCHEDULER_DLQ_ARN,
     client: new SchedulerClient(c.client()),
   });
 

@@ -12,6 +12,12 @@ export interface AwsRecheckSchedulerOptions {
   roleArn: string;
   /** The pipeline bus (EVENT_BUS_ARN). */
   eventBusArn: string;
+  /**
+   * SQS queue for events the schedule could not deliver after its retries (SCHEDULER_DLQ_ARN); none when
+   * empty. "When a schedule fails to invoke its target, EventBridge Scheduler delivers a JSON payload …
+   * to an Amazon SQS standard queue that you specify" (EventBridge Scheduler user guide).
+   */
+  deadLetterArn?: string;
   client?: SchedulerClient;
   maxAttempts?: number;
 }
@@ -74,6 +80,7 @@ export class AwsRecheckScheduler implements RecheckScheduler {
             RoleArn: this.options.roleArn,
             EventBridgeParameters: { DetailType: input.event.type, Source: EVENT_SOURCE },
             Input: JSON.stringify(input.event.detail),
+            ...(this.options.deadLetterArn ? { DeadLetterConfig: { Arn: this.options.deadLetterArn } } : {}),
           },
         }),
       );
