@@ -5,7 +5,7 @@
  */
 import type { Config } from '../schemas/config';
 import type { AuditEvent } from '../schemas/audit-event';
-import { isTerminal, PIPELINE_ORDER, type OperationState } from '../schemas/operation-state';
+import { isTerminal, pipelineOrder, type OperationState } from '../schemas/operation-state';
 import type { StepName } from '../schemas/steps';
 import type { LifecycleTransition } from '../lib/local/rds';
 import type { OutboxMessage } from '../lib/local/outbox';
@@ -207,11 +207,13 @@ export function deadLettersAccounted(run: RunObservation): InvariantResult {
   return result('dead-letters-accounted', 'every dead-lettered message was handled (its operation ended, as RestoreFailed when it was still running) and no DLQ holds anything', run.deadLettered.length, v);
 }
 
-/** The steps a finished operation must have completed, in pipeline order. */
+/** The steps a finished operation must have completed, in its pipeline order. */
 function requiredSteps(s: OperationState): StepName[] {
   const copied = s.snapshot_details.copied === true;
-  const deleted = s.restore_details.deleted_existing_cluster === true;
-  return PIPELINE_ORDER.filter((step) => {
+  const swap = s.parameters.strategy === 'swap';
+  const deleted = swap ? s.steps['retire-cluster']?.outcome?.type === 'ClusterDeletionStarted' : s.restore_details.deleted_existing_cluster === true;
+  return pipelineOrder(s.parameters.strategy).filter((step) => {
+    if (step === 'copy-snapshot') return (s.parameters.source ?? 'snapshot') === 'snapshot';
     if (step === 'check-copy-status') return copied;
     if (step === 'check-delete-status') return deleted;
     return step !== 'sns-notification';
@@ -234,9 +236,10 @@ export function auditTrailComplete(run: RunObservation): InvariantResult {
       steps = requiredSteps(s);
     } else {
       const failedAt = s.error?.step;
-      const index = PIPELINE_ORDER.indexOf(failedAt as StepName);
-      steps = PIPELINE_ORDER.slice(0, Math.max(0, index)).filter((step) => s.steps[step]?.status === 'DONE');
-      for (const later of PIPELINE_ORDER.slice(index + 1)) {
+      const order = pipelineOrder(s.parameters.strategy);
+      const index = order.indexOf(failedAt as StepName);
+      steps = order.slice(0, Math.max(0, index)).filter((step) => s.steps[step]?.status === 'DONE');
+      for (const later of order.slice(index + 1)) {
         if (later === 'sns-notification') continue;
         if (index >= 0 && (s.steps[later]?.status === 'DONE' || firstSuccess.has(later))) v.push(`${id}: ${later} completed after the operation failed in ${failedAt}`);
       }
