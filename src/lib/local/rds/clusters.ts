@@ -305,8 +305,7 @@ function finishRename(plane: Plane, region: string, c: ClusterRecord): void {
   c.status = 'available';
   r.clusters[to] = c;
   for (const i of Object.values(r.instances)) if (i.clusterId === from) i.clusterId = to;
-  plane.record(region, 'cluster', from, 'renaming', null);
-  plane.record(region, 'cluster', to, null, 'available', c.tags);
+  plane.recordRename(region, 'cluster', from, to);
   plane.emit(region, 'cluster', to, RDS_EVENT_IDS.clusterRenamed, 'notification', `Renamed cluster from ${from} to ${to}`, c.tags);
 }
 
