@@ -40,6 +40,11 @@ function requestFromFlags(o: Record<string, unknown>, defaults: Record<string, u
   }
   if (o.sourceCluster !== undefined || o.snapshotDate !== undefined) delete r.snapshotId;
   if (o.sourceCluster !== undefined && o.snapshotDate === undefined) delete r.snapshotDate;
+  // A clone or point-in-time restore names the live source cluster, not a snapshot.
+  if (o.source !== undefined && o.source !== 'snapshot') {
+    delete r.snapshotId;
+    delete r.snapshotDate;
+  }
   const map: [string, string][] = [
     ['snapshotId', 'snapshotId'],
     ['sourceCluster', 'sourceClusterId'],
@@ -49,6 +54,9 @@ function requestFromFlags(o: Record<string, unknown>, defaults: Record<string, u
     ['targetCluster', 'targetClusterId'],
     ['instanceClass', 'instanceClass'],
     ['subnetGroup', 'subnetGroup'],
+    ['strategy', 'strategy'],
+    ['source', 'source'],
+    ['restoreTime', 'restoreTime'],
   ];
   for (const [flag, field] of map) if (o[flag] !== undefined) r[field] = o[flag];
   if (o.securityGroupIds !== undefined) r.securityGroupIds = String(o.securityGroupIds).split(',').map((s) => s.trim()).filter(Boolean);
@@ -113,6 +121,9 @@ export function buildProgram(): Command {
       .option('--no-delete-existing', 'fail with TargetExists if the target cluster exists')
       .option('--keep-snapshot', 'keep the copied snapshot after the restore')
       .option('--skip-final-snapshot', 'delete the existing cluster without a final snapshot')
+      .option('--strategy <replace|swap>', 'replace: delete the existing target, then restore; swap: restore under a temporary name, then swap the names (the old cluster serves meanwhile)')
+      .option('--source <snapshot|clone|point-in-time>', 'restore a snapshot, clone the live source cluster (same region), or restore it to a point in time (same region)')
+      .option('--restore-time <ISO>', 'with --source point-in-time: the time to restore to (default: the latest restorable time)')
       .option('--json', 'print the final state object as JSON on stdout (progress goes to stderr)')
       .option('--verbose', 'also show scheduled re-checks')
       .option('--aws', 'put RestoreRequested on the real pipeline bus (EVENT_BUS_NAME) instead of running locally'),
@@ -130,7 +141,7 @@ export function buildProgram(): Command {
     const timeline = liveTimeline(progress, Boolean(o.verbose));
     const pipeline = await openLocal(o, timeline);
     try {
-      const request = pipeline.request(requestFromFlags(o, pipeline.scenario.request ?? {}));
+      const request = restoreRequest.parse(requestFromFlags(o, pipeline.scenario.request ?? {}));
       progress(`aurora-restore: local run (simulated AWS, virtual clock) — data in ${resolve(o.dataDir)}`);
       const wall = Date.now();
       const operationId = await pipeline.startRestore(request);

@@ -49,6 +49,7 @@ export function replacementProblem(
   cluster: ClusterInfo,
   deleteExisting: boolean,
   config: Pick<Config, 'PROTECTED_CLUSTER_PATTERN' | 'DELETION_ALLOW_LIST'>,
+  strategy: 'replace' | 'swap' = 'replace',
 ): { code: 'TargetExists' | 'DeletionRefused'; message: string } | undefined {
   if (!deleteExisting) {
     return {
@@ -57,5 +58,13 @@ export function replacementProblem(
     };
   }
   const verdict = deletionVerdict(cluster, config);
-  return verdict.allowed ? undefined : { code: 'DeletionRefused', message: verdict.reason };
+  if (!verdict.allowed) return { code: 'DeletionRefused', message: verdict.reason };
+  // A swap renames the old cluster before deleting it: the allow-list names it by its old name only.
+  if (strategy === 'swap' && cluster.tags[MANAGED_BY_TAG] !== MANAGED_BY_VALUE) {
+    return {
+      code: 'DeletionRefused',
+      message: `cluster ${cluster.clusterId} is allow-listed but not tagged ${MANAGED_BY_TAG}=${MANAGED_BY_VALUE}: a swap renames it before deleting it, which the allow-list does not cover; use strategy replace, or tag it`,
+    };
+  }
+  return undefined;
 }

@@ -126,9 +126,12 @@ export class LocalPipeline {
     // Restoring into a region other than the pipeline's needs its RDS events forwarded (TARGET_REGIONS): the
     // local deployment forwards every region of the scenario, as docs/deploy.md tells a real one to.
     const targetRegions = Object.keys(scenario.regions).filter((r) => r !== (options.env?.REGION ?? localConfig().REGION));
+    // Clones and point-in-time restores are allowed from the scenario's clusters that have backups.
+    const cloneSources = Object.values(scenario.regions).flatMap((r) => r.clusters.filter((c) => c.automatedSnapshots).map((c) => c.id));
     const config = localConfig({
       ...(targetKeys ? { TARGET_KMS_KEYS: targetKeys } : {}),
       TARGET_REGIONS: targetRegions.join(','),
+      CLONE_SOURCE_CLUSTERS: cloneSources.join(','),
       ...options.env,
     });
     const clock = new VirtualClock({ start: new Date(saved?.clockMs ?? Date.parse(scenario.clockStart)) });

@@ -4,11 +4,12 @@ import type { Step, StepResult } from '../step-runner';
 /**
  * archive-snapshot: the copied snapshot was only needed for the restore; it is deleted unless the
  * request asked to keep it. A same-region restore copied nothing and the source snapshot is not ours.
+ * It runs last: after the users are set up (replace), or once the old cluster is retired (swap).
  */
 export const archiveSnapshot: Step = {
   name: 'archive-snapshot',
   mode: 'action',
-  triggers: ['UsersConfigured'],
+  triggers: ['UsersConfigured', 'OldClusterRetired'],
 
   async run(ctx): Promise<StepResult> {
     const { state, deps } = ctx;
