@@ -111,14 +111,20 @@ export interface FleetOptions {
   rdsEventLatencyMaxSeconds: number;
   seed: number;
   durations?: Partial<Durations>;
+  /**
+   * The choreography's RDS call budget (RDS_CALLS_PER_SECOND); default: the rate limit's perSecond when
+   * one is modelled (the deployment configured for its account), else the configuration's default.
+   */
+  rdsCallsPerSecond?: number;
   /** Wraps the measured part (requests → all terminal), e.g. with a profiler. */
   around?: (run: () => Promise<void>) => Promise<void>;
 }
 
 // ------------------------------------------------------------------------------ choreography
 
-async function openChoreography(scenario: Scenario, seed: number, rateLimit?: RateLimit) {
-  const pipeline = await LocalPipeline.open({ scenario, seed, rateLimit });
+async function openChoreography(scenario: Scenario, seed: number, rateLimit?: RateLimit, rdsCallsPerSecond?: number) {
+  const env = rdsCallsPerSecond !== undefined ? { RDS_CALLS_PER_SECOND: String(rdsCallsPerSecond) } : undefined;
+  const pipeline = await LocalPipeline.open({ scenario, seed, rateLimit, env });
   const taps = tapPipeline(pipeline);
   const domainEvents: Record<string, number> = {};
   let rdsEvents = 0;
@@ -215,7 +221,7 @@ export async function choreographySequential(o: SequentialOptions): Promise<Desi
 
 export async function choreographyFleet(o: FleetOptions): Promise<DesignRun> {
   const scenario = benchScenario({ pairs: o.restores, durations: o.durations, rdsEventLatencyMaxSeconds: o.rdsEventLatencyMaxSeconds });
-  const { pipeline, counters } = await openChoreography(scenario, o.seed, o.rateLimit);
+  const { pipeline, counters } = await openChoreography(scenario, o.seed, o.rateLimit, o.rdsCallsPerSecond ?? o.rateLimit?.perSecond);
   try {
     const startMs = pipeline.clock.nowMsValue();
     const cpu = process.cpuUsage();

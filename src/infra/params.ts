@@ -36,6 +36,8 @@ export const PASSED_CONFIG = [
   'TARGET_REGIONS',
   'TARGET_KMS_KEYS',
   'SOURCE_KMS_KEYS',
+  'RDS_CALLS_PER_SECOND',
+  'RDS_BUDGET_WAIT_SECONDS',
   'STATE_TTL_DAYS',
   'AUDIT_TTL_DAYS',
 ] as const satisfies readonly (keyof typeof configSchema.shape)[];

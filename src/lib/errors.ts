@@ -13,6 +13,24 @@ export class PipelineError extends Error {
   }
 }
 
+/**
+ * No RDS call budget left within the wait a function may spend in-process (src/lib/rds-budget.ts). It is
+ * classified like RDS's own throttling (`Throttled`, retryable), so the same paths apply: a wait step defers
+ * its check, an action step hands its message back to SQS. Retrying it in-process would only wait again
+ * for a horizon already found full, so withRetry passes it on at once.
+ */
+export class RdsBudgetExhaustedError extends PipelineError {
+  constructor(
+    readonly region: string,
+    readonly callsPerSecond: number,
+    /** The seconds ahead that were all booked. */
+    readonly horizonSeconds: number,
+  ) {
+    super('Throttled', `RdsBudgetExhausted: the RDS call budget of ${region} (${callsPerSecond}/s) is booked for the next ${horizonSeconds} s`, true);
+    this.name = 'RdsBudgetExhausted';
+  }
+}
+
 /** Throttling answers, by service: RDS `Throttling`/`ThrottlingException`, SNS `Throttled` (ThrottledException), DynamoDB, EventBridge... */
 const THROTTLING = new Set([
   'Throttling',
@@ -117,7 +135,7 @@ export async function withRetry<T>(
       return await fn();
     } catch (err) {
       const c = classifyError(err);
-      if (!c.retryable || attempt >= policy.maxRetries) throw err;
+      if (!c.retryable || attempt >= policy.maxRetries || err instanceof RdsBudgetExhaustedError) throw err;
       onRetry?.(attempt + 1, c);
       // "Equal jitter": half the backoff plus a random half. Without it, restores started together
       // retry in lockstep and hit the account's RDS quota at the same instant again.

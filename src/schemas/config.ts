@@ -97,6 +97,19 @@ export const configSchema = z.object({
       }
       return out;
     }),
+  /**
+   * The RDS call budget shared by every function (src/lib/rds-budget.ts): calls per second per region. RDS
+   * allows "a sustained 12 requests per second" per account and region by default; 8 leaves the rest to the
+   * account's other tools. 0 turns the budget off (calls go straight to RDS; throttling is then handled by
+   * retries and hand-backs alone).
+   */
+  RDS_CALLS_PER_SECOND: z.coerce
+    .number({ error: 'RDS_CALLS_PER_SECOND: expected a number' })
+    .int('RDS_CALLS_PER_SECOND: expected a whole number')
+    .min(0, 'RDS_CALLS_PER_SECOND: expected 0 (no budget) or more')
+    .default(8),
+  /** How far ahead a function books and waits in-process for an RDS permit before handing its message back (1–60). */
+  RDS_BUDGET_WAIT_SECONDS: positiveInt('RDS_BUDGET_WAIT_SECONDS').max(60, 'RDS_BUDGET_WAIT_SECONDS: expected at most 60').default(30),
   STATE_TTL_DAYS: positiveInt('STATE_TTL_DAYS').default(90),
   AUDIT_TTL_DAYS: positiveInt('AUDIT_TTL_DAYS').default(365),
 });

@@ -54,6 +54,19 @@ describe('configuration', () => {
     expect(() => loadConfig(localEnvironment({ SOURCE_KMS_KEYS: 'alias/prod' }))).toThrow(/SOURCE_KMS_KEYS: expected KMS key ARNs/);
   });
 
+  it('takes the RDS call budget (0 turns it off) and names a bad value in one line', () => {
+    expect(loadConfig(localEnvironment())).toMatchObject({ RDS_CALLS_PER_SECOND: 8, RDS_BUDGET_WAIT_SECONDS: 30 });
+    expect(loadConfig(localEnvironment({ RDS_CALLS_PER_SECOND: '0' })).RDS_CALLS_PER_SECOND).toBe(0);
+    for (const [value, reason] of [
+      ['-1', 'RDS_CALLS_PER_SECOND: expected 0 (no budget) or more'],
+      ['2.5', 'RDS_CALLS_PER_SECOND: expected a whole number'],
+      ['fast', 'RDS_CALLS_PER_SECOND: expected a number'],
+    ]) {
+      expect(() => loadConfig(localEnvironment({ RDS_CALLS_PER_SECOND: value }))).toThrow(`Invalid configuration: ${reason}`);
+    }
+    expect(() => loadConfig(localEnvironment({ RDS_BUDGET_WAIT_SECONDS: '90' }))).toThrow('Invalid configuration: RDS_BUDGET_WAIT_SECONDS: expected at most 60');
+  });
+
   it('refuses a protected-name pattern that is not a regular expression', () => {
     expect(() => loadConfig(localEnvironment({ PROTECTED_CLUSTER_PATTERN: '(' }))).toThrow(/PROTECTED_CLUSTER_PATTERN: expected a valid regular expression/);
   });

@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadConfig, type Config } from '../../schemas/config';
 import type { Dependencies } from '../dependencies';
 import type { Clock, DatabaseAdmin, EventBus, MessageQueue, Notifier, Rds, RecheckScheduler, Secrets } from '../ports';
+import { budgetedRds, rdsBudgetFor } from '../rds-budget';
 import { sdkClientOptions } from './client-options';
 import { createLogger, createMetrics, type PipelineLogger, type PipelineMetrics } from './observability';
 import { systemClock } from './system-clock';
@@ -41,19 +42,20 @@ export type AdapterName = keyof AwsAdapters;
  * of its property and kept, so a handler that never touches RDS never builds an RDS client, and a bad
  * configuration is reported (ConfigError naming the variable) on the first read of `config` or of a
  * port that needs it, not at import time. Clients use the pipeline region (REGION); RDS picks its
- * region per call. Reading a port that was not wired throws, naming it: each Lambda bundle is wired,
+ * region per call, and every RDS call first takes a permit of the account's RDS call budget
+ * (RDS_CALLS_PER_SECOND, src/lib/rds-budget.ts) in the state table. Reading a port that was not wired throws, naming it: each Lambda bundle is wired,
  * and granted its IAM actions, from one table (src/infra/permissions.ts).
  */
 export function composeAwsDependencies(env: Record<string, string | undefined>, adapters: Partial<AwsAdapters>): AwsDependencies {
-  const cache = new Map<keyof AwsDependencies, unknown>();
-  const once = <K extends keyof AwsDependencies>(key: K, build: () => AwsDependencies[K]): AwsDependencies[K] => {
+  const cache = new Map<keyof AwsDependencies | 'rdsAdapter', unknown>();
+  const once = <K extends keyof AwsDependencies>(key: K | 'rdsAdapter', build: () => AwsDependencies[K]): AwsDependencies[K] => {
     if (!cache.has(key)) cache.set(key, build());
     return cache.get(key) as AwsDependencies[K];
   };
   const config = (): Config => once('config', () => loadConfig(env));
   const client = () => sdkClientOptions({ region: config().REGION });
   const adapter = <K extends AdapterName>(name: K): ReturnType<AwsAdapters[K]> =>
-    once(name, () => {
+    once(name === 'rds' ? 'rdsAdapter' : name, () => {
       const build = adapters[name];
       if (!build) throw new Error(`${name}: this function is not wired with the ${name} adapter (see src/infra/permissions.ts)`);
       return build({ config: config(), client, clock: deps.clock, logger: deps.logger }) as AwsDependencies[K];
@@ -67,7 +69,10 @@ export function composeAwsDependencies(env: Record<string, string | undefined>, 
       return once('clock', () => systemClock);
     },
     get rds(): Rds {
-      return adapter('rds');
+      return once('rds', () => {
+        const budget = rdsBudgetFor({ config: config(), dynamo: deps.dynamo, clock: deps.clock, metrics: deps.metrics });
+        return budget ? budgetedRds(adapter('rds'), budget) : adapter('rds');
+      });
     },
     get bus(): EventBus {
       return adapter('bus');

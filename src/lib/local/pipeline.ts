@@ -15,6 +15,7 @@ import { AuditLog } from '../audit-log';
 import { PgDatabaseAdmin } from '../db-admin';
 import type { Dependencies } from '../dependencies';
 import { domainEvent } from '../../events/catalogue';
+import { budgetedRds, rdsBudgetFor } from '../rds-budget';
 import { StateStore } from '../state-store';
 import { LocalEventBus, LocalEventBusPort, JsonlArchive, InMemoryArchive } from './bus';
 import { DefaultBuses } from './default-buses';
@@ -187,7 +188,11 @@ export class LocalPipeline {
       logger,
       metrics,
     };
-    const handlerDeps = options.wrapDeps ? options.wrapDeps(deps) : deps;
+    const wrapped = options.wrapDeps ? options.wrapDeps(deps) : deps;
+    // Every RDS call of the handlers takes a permit of the account's RDS call budget (RDS_CALLS_PER_SECOND),
+    // as on AWS: through the handlers' own DynamoDB client, on top of whatever a chaos run wraps around RDS.
+    const budget = rdsBudgetFor({ config, dynamo: wrapped.dynamo, clock: wrapped.clock, metrics: wrapped.metrics });
+    const handlerDeps: Dependencies = budget ? { ...wrapped, rds: budgetedRds(wrapped.rds, budget) } : wrapped;
     const runtime = new LocalRuntime({
       clock,
       bus,

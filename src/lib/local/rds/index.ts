@@ -39,7 +39,11 @@ export interface ApiFaults {
   random: () => number;
 }
 
-/** The account's RDS API rate, shared by all regions: a token bucket refilled on the virtual clock. */
+/**
+ * The account's RDS API rate in each region: a token bucket per region, refilled on the virtual clock.
+ * "Amazon RDS throttles API requests for each AWS account in each AWS Region" (RDS User Guide, Request
+ * throttling for the Amazon RDS API).
+ */
 export interface RateLimit {
   perSecond: number;
   burst: number;
@@ -83,7 +87,8 @@ export interface SimulatedRdsState {
   throttled: number;
   history: LifecycleTransition[];
   eventStats: EventStats;
-  bucket?: { tokens: number; atMs: number };
+  /** Token buckets by region. */
+  buckets?: Record<string, { tokens: number; atMs: number }>;
   pendingDeliveries: PendingDelivery[];
 }
 
@@ -95,7 +100,7 @@ export class SimulatedRds {
   private readonly account: string;
   private readonly events: RdsEvents;
   private readonly clients = new Map<string, RDSClient>();
-  private bucket?: { tokens: number; atMs: number };
+  private buckets: Record<string, { tokens: number; atMs: number }> = {};
   private readonly plane: Plane;
 
   constructor(private readonly options: SimulatedRdsOptions) {
@@ -134,7 +139,7 @@ export class SimulatedRds {
     Object.assign(sim.calls, state.calls);
     sim.throttled = state.throttled;
     sim.history.push(...state.history);
-    sim.bucket = state.bucket ? { ...state.bucket } : undefined;
+    sim.buckets = structuredClone(state.buckets ?? {});
     sim.events.restore(state.eventStats, state.pendingDeliveries);
     return sim;
   }
@@ -147,7 +152,7 @@ export class SimulatedRds {
       throttled: this.throttled,
       history: this.history,
       eventStats: this.events.stats,
-      bucket: this.bucket,
+      buckets: this.buckets,
       pendingDeliveries: this.events.toJSON(),
     });
   }
@@ -182,7 +187,7 @@ export class SimulatedRds {
   handle(region: string, action: string, input: Record<string, unknown>): Record<string, unknown> {
     const run = (ACTIONS as Record<string, Action>)[action];
     if (!run) throw rdsFault('InvalidAction', `The action ${action} is not valid for this web service (or not simulated).`);
-    this.api(action as RdsAction);
+    this.api(region, action as RdsAction);
     return run(this.plane, region, structuredClone(input ?? {}));
   }
 
@@ -246,9 +251,9 @@ export class SimulatedRds {
   }
 
   /** Counts the call, then applies the account's rate limit and injected faults, as RDS would answer. */
-  private api(action: RdsAction): void {
+  private api(region: string, action: RdsAction): void {
     this.calls[action] = (this.calls[action] ?? 0) + 1;
-    if (this.options.rateLimit && !this.takeToken(this.options.rateLimit)) {
+    if (this.options.rateLimit && !this.takeToken(region, this.options.rateLimit)) {
       this.throttled++;
       throw rdsFault('Throttling', 'Rate exceeded', 400);
     }
@@ -263,9 +268,9 @@ export class SimulatedRds {
   }
 
   // Hand-written: a token bucket is a few lines, and it must run on the virtual clock.
-  private takeToken(limit: RateLimit): boolean {
+  private takeToken(region: string, limit: RateLimit): boolean {
     const now = this.nowMs();
-    const b = (this.bucket ??= { tokens: limit.burst, atMs: now });
+    const b = (this.buckets[region] ??= { tokens: limit.burst, atMs: now });
     b.tokens = Math.min(limit.burst, b.tokens + ((now - b.atMs) / 1000) * limit.perSecond);
     b.atMs = now;
     if (b.tokens < 1) return false;
