@@ -86,6 +86,8 @@ export const eventSchemas = {
     finalSnapshotId: snapshotIdentifier.optional(),
     /** Swap: the old cluster, renamed away, is being retired (not a target being cleared). */
     retiring: z.boolean().optional(),
+    /** Instances being deleted first (0: the cluster's own deletion was asked for at once). */
+    instances: z.number().int().min(0).optional(),
   }),
   /** `retained`: strategy swap, the existing target keeps serving until the new cluster takes its name. */
   TargetCleared: z.strictObject({ ...base, deleted: z.boolean(), retained: z.boolean().optional(), finalSnapshotId: snapshotIdentifier.optional() }),
@@ -126,7 +128,15 @@ export const eventSchemas = {
     message: z.string().max(2000),
     retryable: z.boolean(),
   }),
-  RecheckDue: z.strictObject({ ...base, check: checkName, attempt: z.number().int().min(1) }),
+  RecheckDue: z.strictObject({
+    ...base,
+    check: checkName,
+    attempt: z.number().int().min(1),
+    /** What the check that armed this one saw (the copy's PercentProgress), so the next can measure the rate. */
+    observed: z.strictObject({ at: isoTimestamp, percent: z.number().int().min(0).max(100) }).optional(),
+    /** When the check is due, to the second: a schedule (one-minute precision) that fires early hands over to a delayed message. */
+    dueAt: isoTimestamp.optional(),
+  }),
   OperationDeadlineReached: z.strictObject({ ...base, deadline: isoTimestamp }),
 } as const;
 

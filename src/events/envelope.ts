@@ -67,6 +67,24 @@ export function parseEventBody(body: string): ParsedEvent {
   throw new InvalidEventError(`source: expected ${EVENT_SOURCE} or ${RDS_SOURCE}, got ${JSON.stringify(envelope.source)}`);
 }
 
+/**
+ * A domain event as EventBridge delivers it to an SQS target, for a message the pipeline sends to a queue
+ * itself (a delayed re-check, src/lib/recheck.ts): the consumer cannot tell the two apart. `id` names it.
+ */
+export function sqsEnvelope(event: DomainEvent, at: { id: string; account: string; region: string }): EventBridgeEnvelope {
+  return {
+    version: '0',
+    id: at.id,
+    'detail-type': event.type,
+    source: EVENT_SOURCE,
+    account: at.account,
+    time: event.detail.occurredAt.replace(/\.\d{3}Z$/, 'Z'),
+    region: at.region,
+    resources: [],
+    detail: event.detail,
+  };
+}
+
 /** Builds the PutEvents entry for a domain event. */
 export function toPutEventsEntry(event: DomainEvent, eventBusName: string) {
   return {

@@ -21,6 +21,7 @@ export type PortCall =
   | 'db.configureUsers'
   | 'db.verifyLogin'
   | 'queue.changeVisibility'
+  | 'queue.sendDelayed'
   | `state.${'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Scan'}`
   | `audit.${'PutItem' | 'Query'}`;
 
@@ -196,6 +197,9 @@ export const CALL_GRANTS: Record<PortCall, Grant[]> = {
   'db.verifyLogin': [],
   // Handing a record back: only on the queue(s) the function itself consumes.
   'queue.changeVisibility': [{ actions: ['sqs:ChangeMessageVisibility'], on: 'own-queues' }],
+  // A re-check within 15 minutes: a delayed message to the function's own step queue (src/lib/recheck.ts).
+  // The queues use SSE-SQS, so no KMS permission is needed to send.
+  'queue.sendDelayed': [{ actions: ['sqs:SendMessage'], on: 'own-queues' }],
   'state.GetItem': [{ actions: ['dynamodb:GetItem'], on: 'state-table' }, dynamoKey],
   'state.PutItem': [{ actions: ['dynamodb:PutItem'], on: 'state-table' }, dynamoKey],
   'state.UpdateItem': [{ actions: ['dynamodb:UpdateItem'], on: 'state-table' }, dynamoKey],
@@ -237,8 +241,11 @@ export const PROTECTED_DENY = {
 
 /** What every step run by the step runner does: read the operation, record the step, audit, publish. */
 const RUNNER: PortCall[] = ['state.GetItem', 'state.UpdateItem', 'audit.PutItem', 'bus.publish'];
-/** Waiting steps (check-*) arm a re-check schedule when the resource is not ready. */
-const WAITING: PortCall[] = [...RUNNER, 'scheduler.scheduleOnce'];
+/**
+ * Waiting steps (check-*, swap-*) arm a re-check when the resource is not ready: a delayed message to their
+ * own queue within 15 minutes, a Scheduler one-time schedule beyond (src/lib/recheck.ts).
+ */
+const WAITING: PortCall[] = [...RUNNER, 'scheduler.scheduleOnce', 'queue.sendDelayed'];
 /** Every queue consumer may hand a record back to its own queue (SQS ChangeMessageVisibility). */
 const HAND_BACK: PortCall = 'queue.changeVisibility';
 

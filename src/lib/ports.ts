@@ -144,6 +144,11 @@ export interface MessageQueue {
    * handler hands a record back to be retried soon instead of after the full visibility timeout.
    */
   changeVisibility(input: { queueArn: string; receiptHandle: string; seconds: number }): Promise<void>;
+  /**
+   * Sends a message to the queue, received no sooner than `delaySeconds` (0–900) later (SQS SendMessage
+   * with DelaySeconds): how a waiting step re-checks itself within 15 minutes, to the second.
+   */
+  sendDelayed(input: { queueArn: string; body: string; delaySeconds: number }): Promise<void>;
 }
 
 export interface Notification {

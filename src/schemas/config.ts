@@ -40,10 +40,12 @@ export const configSchema = z.object({
   EVENT_BUS_ARN: z.string().default(''),
   MASTER_SECRET_NAME: z.string().default('aurora-restore/master-credentials'),
   APP_SECRET_NAME: z.string().default('aurora-restore/app-credentials'),
-  /** Re-check interval while waiting for a snapshot copy (no RDS event exists for it). EventBridge Scheduler has one-minute precision. */
-  COPY_RECHECK_SECONDS: positiveInt('COPY_RECHECK_SECONDS').default(60),
+  /** The first check of a snapshot copy (no RDS event exists for it); later checks follow its PercentProgress. */
+  COPY_RECHECK_SECONDS: positiveInt('COPY_RECHECK_SECONDS').default(150),
+  /** The longest wait between two checks of a copy, whatever its progress predicts (src/lib/steps/copy-progress.ts). */
+  COPY_RECHECK_MAX_SECONDS: positiveInt('COPY_RECHECK_MAX_SECONDS').default(600),
   /** Safety-net re-check while waiting for RDS events (deletion, restore). */
-  SAFETY_RECHECK_SECONDS: positiveInt('SAFETY_RECHECK_SECONDS').default(300),
+  SAFETY_RECHECK_SECONDS: positiveInt('SAFETY_RECHECK_SECONDS').default(900),
   /** Re-check while a swap's rename completes (woken sooner by RDS-EVENT-0172). Scheduler has one-minute precision. */
   RENAME_RECHECK_SECONDS: positiveInt('RENAME_RECHECK_SECONDS').default(60),
   /** Cluster names that can never be deleted (regular expression, case-insensitive). */

@@ -42,6 +42,12 @@ export const stepRecord = z.object({
   /** The audit line the completion wrote, rewritten identically on a repeat (in case the first write was lost). */
   audit: z.object({ type: z.string(), details: z.record(z.string(), z.unknown()).optional() }).optional(),
   error: z.object({ code: errorCode, message: z.string() }).optional(),
+  /** A waiting step's live re-check (RecheckDue attempt): any other attempt is stale (src/lib/recheck.ts). */
+  recheck_attempt: z.number().int().optional(),
+  /** The id of the event whose processing armed the live re-check: its redelivery sends the same one again. */
+  recheck_armed_by: z.string().optional(),
+  /** A waiting step's current RDS lifecycle and when it began (src/lib/history.ts records its duration). */
+  phase: z.object({ name: z.string(), started_at: z.string() }).optional(),
 });
 export type StepRecord = z.infer<typeof stepRecord>;
 

@@ -274,6 +274,12 @@ describe('the permission table grants every command the adapters send', () => {
         receiptHandle: 'r',
         seconds: 30,
       }),
+    'queue.sendDelayed': () =>
+      new AwsMessageQueue({ client: new SQSClient({ region, credentials }) }).sendDelayed({
+        queueArn: 'arn:aws:sqs:us-east-1:123456789012:citest-aurora-restore-check-copy-status',
+        body: '{}',
+        delaySeconds: 30,
+      }),
   };
   const scheduler = () =>
     new AwsRecheckScheduler({

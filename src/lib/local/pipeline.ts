@@ -182,7 +182,10 @@ export class LocalPipeline {
       notifier: outbox,
       secrets,
       db: new PgDatabaseAdmin({ resolveHost: () => ({ host: postgres.host, port: postgres.port }), logger }),
-      queue: { changeVisibility: (input) => runtimeRef!.messageQueue.changeVisibility(input) },
+      queue: {
+        changeVisibility: (input) => runtimeRef!.messageQueue.changeVisibility(input),
+        sendDelayed: (input) => runtimeRef!.messageQueue.sendDelayed(input),
+      },
       dynamo: dynamo.client,
       logger,
       metrics,

@@ -192,6 +192,16 @@ export class LocalRuntime {
       }
       this.wake();
     },
+    sendDelayed: async ({ queueArn, body, delaySeconds }) => {
+      const queue = this.pollers.find((p) => p.arn === queueArn)?.queue;
+      if (!queue) throw Object.assign(new Error(`The specified queue ${queueArn} does not exist.`), { name: 'QueueDoesNotExist' });
+      // "Valid values: 0 to 900. Maximum: 15 minutes." (SQS SendMessage, DelaySeconds)
+      if (!(Number.isInteger(delaySeconds) && delaySeconds >= 0 && delaySeconds <= 900)) {
+        throw Object.assign(new Error(`Value ${delaySeconds} for parameter DelaySeconds is invalid. Reason: Must be >= 0 and <= 900.`), { name: 'InvalidParameterValue' });
+      }
+      queue.send(body, delaySeconds * 1000);
+      this.wake();
+    },
   };
 
   /** Per step (and `dead-letter`): invocations, messages delivered, errors. A copy. */

@@ -47,7 +47,7 @@ export const deleteRds: Step = {
     const notYet = await startDeletion(ctx, cluster, finalId);
     return {
       kind: 'done',
-      event: ctx.event('ClusterDeletionStarted', { clusterId: cluster.clusterId, region: p.target_region as never, finalSnapshotId: finalId }),
+      event: ctx.event('ClusterDeletionStarted', { clusterId: cluster.clusterId, region: p.target_region as never, finalSnapshotId: finalId, instances: cluster.members.length }),
       status: 'DELETE_IN_PROGRESS',
       next: 'check-delete-status',
       patch: { restore_details: { final_snapshot_id: finalId, instances_not_yet_deleted: notYet } },
