@@ -364,7 +364,7 @@ export class TestWorld {
         const next = this.nextRdsTimer();
         if (next === undefined || waits > 40) throw new Error(`advance: ${step.name} waits but nothing is in progress`);
         this.clock.advanceTo(next);
-        await this.run(step, await this.dueRecheck(operationId, step.name));
+        await this.run(step, await this.dueRecheck(operationId, step.name as keyof typeof STEPS));
       }
     }
     throw new Error(`advance: did not reach ${until}`);
