@@ -1,7 +1,7 @@
 import type { Config } from '../../schemas/config';
 import { deletionVerdict } from '../safety';
 import type { Step, StepResult } from '../step-runner';
-import { startDeletion } from './delete-rds';
+import { startDeletion } from './deletion';
 
 /** How often the wait is re-checked; also when a check cannot be made now. */
 const RECHECK = { check: 'delete', delaySeconds: (c: Config) => c.SAFETY_RECHECK_SECONDS } as const;
