@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { resolve } from 'node:path';
-import { ZodError } from 'zod';
+import { core } from '../schemas/zod';
 import { domainEvent, eventJsonSchemas } from '../events/catalogue';
 import { mermaidGraph } from '../events/graph';
 import { newOperationId } from '../schemas/identifiers';
@@ -269,7 +269,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`error: ${e.message}\n`);
       return 2;
     }
-    if (e instanceof ZodError) {
+    // Any zod error: the schemas are zod/mini (core errors), classic zod's ZodError is one too.
+    if (e instanceof core.$ZodError) {
       process.stderr.write(`error: invalid request: ${describeIssues(e)}\n`);
       return 2;
     }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../schemas/zod';
 import { describeIssues } from '../schemas/restore-request';
 import { EVENT_SOURCE, eventSchemas, type DomainEvent, type EventName } from './catalogue';
 import { RDS_DETAIL_TYPES, RDS_SOURCE, rdsEventDetail, type RdsEventDetail } from './rds';
@@ -6,15 +6,15 @@ import { RDS_DETAIL_TYPES, RDS_SOURCE, rdsEventDetail, type RdsEventDetail } fro
 /** The EventBridge event envelope, as SQS receives it from a rule target. */
 export const eventBridgeEnvelope = z.object({
   version: z.string(),
-  id: z.string().min(1),
-  'detail-type': z.string().min(1),
-  source: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
+  'detail-type': z.string().check(z.minLength(1)),
+  source: z.string().check(z.minLength(1)),
   account: z.string(),
   time: z.string(),
   region: z.string(),
-  resources: z.array(z.string()).default([]),
+  resources: z._default(z.array(z.string()), []),
   detail: z.unknown(),
-  'replay-name': z.string().optional(),
+  'replay-name': z.optional(z.string()),
 });
 export type EventBridgeEnvelope = z.infer<typeof eventBridgeEnvelope>;
 

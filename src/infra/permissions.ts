@@ -328,6 +328,14 @@ export function adaptersOf(fn: FunctionName): AdapterName[] {
   return [...ports].sort();
 }
 
+/**
+ * Entry file → the adapters its bundle is wired with, for every function: read by src/infra/esbuild-plugins.cjs
+ * through serverless.yml (custom.wiring) and by the benchmark (bench/bundles.ts), so both build the same bundles.
+ */
+export function bundleWiring(): Record<string, AdapterName[]> {
+  return Object.fromEntries(FUNCTION_NAMES.map((fn) => [`src/handlers/${fn}.ts`, adaptersOf(fn)]));
+}
+
 /** Functions that open database connections: they run in the VPC, with the RDS CA bundle trusted. */
 export const connectsToDatabase = (fn: FunctionName): boolean => FUNCTION_CALLS[fn].some((c) => c.startsWith('db.'));
 

@@ -1,7 +1,7 @@
 import { RDS_EVENT_IDS } from '../../events/rds';
 import { deletionVerdict } from '../safety';
 import type { Step, StepContext, StepResult } from '../step-runner';
-import { startDeletion } from './delete-rds';
+import { startDeletion } from './deletion';
 import { currentPhase, eventTime, phaseWaiting, recordPhaseEnd } from './phase-wait';
 
 const CHECK = 'delete' as const;

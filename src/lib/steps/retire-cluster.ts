@@ -1,6 +1,6 @@
 import { deletionVerdict } from '../safety';
 import type { Step, StepResult } from '../step-runner';
-import { startDeletion } from './delete-rds';
+import { startDeletion } from './deletion';
 import { finalSnapshotId } from './names';
 
 /**
