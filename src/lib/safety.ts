@@ -59,3 +59,37 @@ export function replacementProblem(
   const verdict = deletionVerdict(cluster, config);
   return verdict.allowed ? undefined : { code: 'DeletionRefused', message: verdict.reason };
 }
+
+/** The engines whose user setup (setup-db-users, src/lib/db-admin.ts: PostgreSQL's `pg`) the pipeline supports. */
+export const SUPPORTED_ENGINES = ['aurora-postgresql'] as const;
+
+export type RequestRefusal = { code: 'TargetProtected' | 'UnsupportedEngine'; message: string };
+
+/**
+ * Refuses, at request time, a target cluster whose name matches PROTECTED_CLUSTER_PATTERN: the pipeline
+ * could create it once but would refuse to delete it the next time (DeletionRefused), so every later
+ * refresh of it would fail. Pure: the CLI checks it before sending, snapshot-check before doing anything.
+ */
+export function requestProblem(
+  request: { targetClusterId?: string; target_cluster_id?: string },
+  config: Pick<Config, 'PROTECTED_CLUSTER_PATTERN'>,
+): RequestRefusal | undefined {
+  const id = request.targetClusterId ?? request.target_cluster_id;
+  if (id === undefined || !new RegExp(config.PROTECTED_CLUSTER_PATTERN, 'i').test(id)) return undefined;
+  return {
+    code: 'TargetProtected',
+    message: `target cluster ${id} matches PROTECTED_CLUSTER_PATTERN /${config.PROTECTED_CLUSTER_PATTERN}/i: the pipeline never deletes such a cluster, so it could restore it once and never refresh it again; choose another name`,
+  };
+}
+
+/**
+ * Refuses a snapshot whose engine the user setup does not speak (today: anything but aurora-postgresql),
+ * checked by snapshot-check once the snapshot is known — before anything is copied or deleted.
+ */
+export function engineProblem(snapshot: { snapshotId: string; engine: string }): RequestRefusal | undefined {
+  if ((SUPPORTED_ENGINES as readonly string[]).includes(snapshot.engine)) return undefined;
+  return {
+    code: 'UnsupportedEngine',
+    message: `snapshot ${snapshot.snapshotId} is ${snapshot.engine}; the user setup supports ${SUPPORTED_ENGINES.join(', ')} only, so nothing was copied or deleted`,
+  };
+}

@@ -24,7 +24,10 @@ export const configSchema = z.object({
   SUBNET_IDS: commaList.pipe(z.array(z.string().regex(/^subnet-[0-9a-f]+$/, 'expected subnet ids like subnet-12345678')).min(1)),
   SECURITY_GROUP_IDS: commaList.pipe(z.array(z.string().regex(/^sg-[0-9a-f]+$/, 'expected security group ids like sg-12345678')).min(1)),
   // Optional, with the seed's defaults.
-  LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
+  LOG_LEVEL: z.preprocess(
+    (v) => (typeof v === 'string' ? v.toUpperCase() : v),
+    z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'], { error: (i) => `expected DEBUG, INFO, WARN, ERROR or SILENT (any case), got ${JSON.stringify(i.input)}` }),
+  ).default('INFO'),
   MAX_RETRIES: z.coerce.number().int().min(0).max(20).default(3),
   RETRY_INTERVAL_SECONDS: z.coerce.number().positive().default(3),
   RETRY_BACKOFF_RATE: z.coerce.number().min(1).default(2),
@@ -90,6 +93,17 @@ export const configSchema = z.object({
       }
       return out;
     }),
+  /**
+   * Final snapshot retention (src/lib/steps/retention.ts): after a successful restore, the pipeline's own final
+   * snapshots of the target cluster (managed-by tag AND named `<cluster>-final-<id>`) beyond the newest COUNT
+   * that are also older than DAYS are deleted. COUNT 0 keeps them all; DAYS 0 sets no minimum age.
+   */
+  FINAL_SNAPSHOT_RETENTION_COUNT: z.coerce
+    .number({ error: 'expected a number' })
+    .int('expected a whole number')
+    .min(0, 'expected 0 (keep all) or more')
+    .default(3),
+  FINAL_SNAPSHOT_RETENTION_DAYS: z.coerce.number({ error: 'expected a number' }).int('expected a whole number').min(0, 'expected 0 or more days').default(0),
   STATE_TTL_DAYS: positiveInt('STATE_TTL_DAYS').default(90),
   AUDIT_TTL_DAYS: positiveInt('AUDIT_TTL_DAYS').default(365),
 });

@@ -3,7 +3,7 @@ import { restoreRequest } from '../../schemas/restore-request';
 import { newOperationState, parametersFrom } from '../../schemas/operation-state';
 import type { SnapshotInfo } from '../ports';
 import type { Step, StepContext, StepResult } from '../step-runner';
-import { replacementProblem } from '../safety';
+import { engineProblem, replacementProblem, requestProblem } from '../safety';
 import { deadlineScheduleName } from './names';
 
 /**
@@ -36,6 +36,8 @@ export const snapshotCheck: Step = {
     const p = state.parameters;
     const id = state.operation_id;
 
+    const refused = requestProblem(p, deps.config);
+    if (refused) return { kind: 'failed', ...refused };
     const lock = await store.acquireLock(p.target_region, p.target_cluster_id, id, ctx.now);
     if (!lock.acquired) {
       return {
@@ -73,6 +75,8 @@ export const snapshotCheck: Step = {
         : `automated snapshot of ${p.source_cluster_id}${p.source_snapshot_date ? ` taken on ${p.source_snapshot_date}` : ''}`;
       return { kind: 'failed', code: 'SnapshotNotFound', message: `found no ${what} in ${p.source_region}` };
     }
+    const unsupported = engineProblem(snapshot);
+    if (unsupported) return { kind: 'failed', ...unsupported };
     if (snapshot.status !== 'available') {
       return {
         kind: 'failed',
