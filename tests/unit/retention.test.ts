@@ -38,7 +38,7 @@ describe('final snapshot retention (pure parts)', () => {
     const now = new Date('2026-11-30T03:00:00Z');
     const finals = [1, 2, 3, 4, 5].map((d) => snap(`aurora-staging-final-aaaaa${d}`, `2026-11-2${d}T02:00:00Z`));
     expect(retentionVerdict(finals, { count: 2, days: 0 }, now).remove.map((s) => s.snapshotId)).toEqual(['aurora-staging-final-aaaaa3', 'aurora-staging-final-aaaaa2', 'aurora-staging-final-aaaaa1']);
-    expect(retentionVerdict(finals, { count: 2, days: 7 }, now).remove.map((s) => s.snapshotId)).toEqual(['aurora-staging-final-aaaaa2', 'aurora-staging-final-aaaaa1']);
+    expect(retentionVerdict(finals, { count: 2, days: 8 }, now).remove.map((s) => s.snapshotId)).toEqual(['aurora-staging-final-aaaaa2', 'aurora-staging-final-aaaaa1']);
     expect(retentionVerdict(finals, { count: 0, days: 0 }, now).remove).toEqual([]);
     const creating = [...finals, snap('aurora-staging-final-zzzzzz', '2026-11-19T02:00:00Z', undefined, 'creating')];
     expect(retentionVerdict(creating, { count: 1, days: 0 }, now).remove.map((s) => s.snapshotId)).not.toContain('aurora-staging-final-zzzzzz');
