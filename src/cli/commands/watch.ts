@@ -1,0 +1,114 @@
+/**
+ * `watch ID`: the step timeline, live. Locally: the history so far, then (for an operation that has not
+ * ended) the pipeline resumed until it ends. On AWS: the deployed audit trail, polled until the operation
+ * ends — the Step Functions console's execution view, in a terminal.
+ */
+import { Command } from 'commander';
+import { isTerminal, type OperationState } from '../../schemas/operation-state';
+import type { AuditEvent } from '../../schemas/audit-event';
+import { EXIT, exitForStatus } from '../exit';
+import { nonNegativeNumber, withAwsOptions, withJson, withLocalOptions } from '../flags';
+import type { History } from '../history';
+import { liveTimeline } from '../live';
+import { dataDirHint, interruptible, readFolder, withPipeline } from '../local';
+import { err, out, printJsonLine } from '../output';
+import { auditEntry, formatEntry, summary, type TimelineEntry } from '../timeline';
+import { requireOperation } from './history';
+
+export function watchCommand(): Command {
+  const cmd = new Command('watch')
+    .description('the live step timeline of an operation; locally it resumes an unfinished (or interrupted) operation until it ends')
+    .argument('<operation-id>', 'e.g. restore-20261124-020000-q0e54n')
+    .option('--verbose', 'also show scheduled re-checks and throttling retries (locally); waiting lines of the audit trail');
+  withLocalOptions(cmd);
+  withJson(cmd, 'print JSON lines: one per timeline entry, then {"state": …} at the end');
+  withAwsOptions(cmd, 'follow an operation of the deployed pipeline (its state and audit tables)');
+  cmd.option('--poll-seconds <n>', 'with --aws: seconds between two reads of the audit trail (default 10)', nonNegativeNumber('--poll-seconds'));
+  cmd.addHelpText('after', '\nExit code: 0 SUCCEEDED, 1 FAILED, 3 no such operation, 4 interrupted (the operation goes on; watch it again).\n\nExamples:\n  aurora-restore watch restore-20261124-020000-q0e54n\n  aurora-restore watch restore-20261124-020000-q0e54n --aws --stage prod --region us-east-1');
+  cmd.action(async (id: string, o) => (o.aws ? watchOnAws(id, o) : watchLocally(id, o)));
+  return cmd;
+}
+
+function printer(json: boolean) {
+  return {
+    entry: (e: TimelineEntry) => (json ? printJsonLine(e) : out(formatEntry(e))),
+    end: (state: OperationState) => {
+      if (json) printJsonLine({ state });
+      else {
+        out('');
+        for (const line of summary(state)) out(line);
+      }
+    },
+  };
+}
+
+/** Waiting lines (INFO: re-checks) only with --verbose; what each step did or failed with always. */
+const shown = (e: AuditEvent, verbose: boolean) => verbose || e.status !== 'INFO';
+
+async function watchLocally(id: string, o: Record<string, any>): Promise<void> {
+  const p = printer(Boolean(o.json));
+  const { history, folder } = await readFolder(o);
+  const state = await requireOperation(history, id);
+  const start = Date.parse(state.start_time);
+  for (const e of await history.trail(id)) if (shown(e, Boolean(o.verbose))) p.entry(auditEntry(start, e));
+  if (isTerminal(state.status)) {
+    p.end(state);
+    process.exitCode = exitForStatus(state.status);
+    return;
+  }
+  const interrupt = interruptible();
+  try {
+    await withPipeline(o, 'watch', liveTimeline((e) => p.entry(e), { verbose: Boolean(o.verbose), startMs: start }), async (pipeline) => {
+      await pipeline.runUntilTerminal([id], { stop: interrupt.stopped });
+      const now = (await pipeline.status(id))!;
+      if (!isTerminal(now.status)) {
+        err(interrupt.stopped() ? `interrupted — resume with \`aurora-restore watch ${id}${dataDirHint(folder)}\`` : `operation ${id} is still ${now.status}: nothing more can happen in the simulated world now`);
+        process.exitCode = EXIT.RUNNING;
+        return;
+      }
+      p.end(now);
+      process.exitCode = exitForStatus(now.status);
+    });
+  } finally {
+    interrupt.dispose();
+  }
+}
+
+async function watchOnAws(id: string, o: Record<string, any>): Promise<void> {
+  const p = printer(Boolean(o.json));
+  const { awsHistory, awsTarget } = await import('../aws');
+  const target = await awsTarget(o);
+  const history: History = awsHistory(target);
+  let state = await requireOperation(history, id);
+  const start = Date.parse(state.start_time);
+  const seen = new Set<string>();
+  const pollMs = (o.pollSeconds ?? 10) * 1000;
+  const interrupt = interruptible();
+  try {
+    for (;;) {
+      for (const e of await history.trail(id)) {
+        if (seen.has(e.sk)) continue;
+        seen.add(e.sk);
+        if (shown(e, Boolean(o.verbose))) p.entry(auditEntry(start, e));
+      }
+      if (isTerminal(state.status)) break;
+      if (interrupt.stopped()) {
+        err(`stopped watching — the operation goes on; resume with \`aurora-restore watch ${id} --aws --region ${target.region} --stage ${target.stage}\``);
+        process.exitCode = EXIT.RUNNING;
+        return;
+      }
+      await waitOrInterrupt(pollMs, interrupt.stopped);
+      state = await requireOperation(history, id);
+    }
+  } finally {
+    interrupt.dispose();
+  }
+  p.end(state);
+  process.exitCode = exitForStatus(state.status);
+}
+
+/** Waits between two polls of the deployed tables (wall clock), ending early on Ctrl-C. */
+async function waitOrInterrupt(ms: number, stopped: () => boolean): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end && !stopped()) await new Promise((r) => setTimeout(r, Math.min(100, end - Date.now())));
+}
