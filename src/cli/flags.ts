@@ -78,7 +78,11 @@ export function describeRequestIssues(error: ZodError, draft: RequestDraft): str
       const field = String(i.path[0] ?? '');
       const rest = i.path.slice(1).map(String);
       const missing = i.code === 'invalid_type' && draft.raw[field] === undefined;
-      return `${[fieldLabel(field, draft), ...rest].join('.')}: ${missing ? 'required' : i.message}`;
+      // An item of a list flag (--security-group-ids a,b): name the flag and the bad item.
+      const value = draft.raw[field];
+      const item = rest.length === 1 && /^\d+$/.test(rest[0]!) && Array.isArray(value) ? ` ${JSON.stringify(value[Number(rest[0])])}` : '';
+      const label = item ? fieldLabel(field, draft) : [fieldLabel(field, draft), ...rest].join('.');
+      return `${label}:${item} ${missing ? 'required' : i.message}`;
     })
     .join('; ');
 }
