@@ -14,6 +14,9 @@ import { startCommand } from './commands/start';
 import { watchCommand } from './commands/watch';
 import { err } from './output';
 
+// The SDK's notice about the Node.js version is noise on an operator's terminal (bin/aurora-restore.mjs sets it too).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 export function buildProgram(): Command {

@@ -75,16 +75,43 @@ async function watchLocally(id: string, o: Record<string, any>): Promise<void> {
 }
 
 async function watchOnAws(id: string, o: Record<string, any>): Promise<void> {
-  const p = printer(Boolean(o.json));
   const { awsHistory, awsTarget } = await import('../aws');
   const target = await awsTarget(o);
   const history: History = awsHistory(target);
-  let state = await requireOperation(history, id);
-  const start = Date.parse(state.start_time);
-  const seen = new Set<string>();
   const pollMs = (o.pollSeconds ?? 10) * 1000;
   const interrupt = interruptible();
   try {
+    return await followOnAws(id, o, history, target, pollMs, interrupt.stopped);
+  } finally {
+    interrupt.dispose();
+  }
+}
+
+/** How long `watch --aws` waits for a just-requested operation to be picked up by snapshot-check. */
+const PICKUP_WINDOW_MS = 15 * 60_000;
+
+/** restore-YYYYMMDD-HHMMSS-xxxxxx → the time it was requested. */
+function requestedAt(id: string): number | undefined {
+  const m = /^restore-(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})-[a-z0-9]{6}$/.exec(id);
+  return m ? Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) : undefined;
+}
+
+async function followOnAws(id: string, o: Record<string, any>, history: History, target: { region: string; stage: string }, pollMs: number, stopped: () => boolean): Promise<void> {
+  const p = printer(Boolean(o.json));
+  let state = await history.get(id);
+  // Just requested (`start --aws`): its state appears once snapshot-check has taken the request.
+  const at = requestedAt(id);
+  if (!state && at !== undefined && Math.abs(Date.now() - at) < PICKUP_WINDOW_MS) {
+    if (!o.json) err(`waiting for ${id} to be picked up by the pipeline…`);
+    while (!state && Date.now() - at < PICKUP_WINDOW_MS && !stopped()) {
+      await waitOrInterrupt(Math.max(pollMs, 200), stopped);
+      state = await history.get(id);
+    }
+  }
+  if (!state) state = await requireOperation(history, id);
+  const start = Date.parse(state.start_time);
+  const seen = new Set<string>();
+  {
     for (;;) {
       for (const e of await history.trail(id)) {
         if (seen.has(e.sk)) continue;
@@ -92,16 +119,14 @@ async function watchOnAws(id: string, o: Record<string, any>): Promise<void> {
         if (shown(e, Boolean(o.verbose))) p.entry(auditEntry(start, e));
       }
       if (isTerminal(state.status)) break;
-      if (interrupt.stopped()) {
+      if (stopped()) {
         err(`stopped watching — the operation goes on; resume with \`aurora-restore watch ${id} --aws --region ${target.region} --stage ${target.stage}\``);
         process.exitCode = EXIT.RUNNING;
         return;
       }
-      await waitOrInterrupt(pollMs, interrupt.stopped);
+      await waitOrInterrupt(pollMs, stopped);
       state = await requireOperation(history, id);
     }
-  } finally {
-    interrupt.dispose();
   }
   p.end(state);
   process.exitCode = exitForStatus(state.status);
