@@ -126,7 +126,7 @@ export function withAwsOptions(cmd: Command, what: string): Command {
   return cmd
     .option('--aws', what)
     .option('--region <region>', 'with --aws: region of the deployed pipeline (default: AWS_REGION, AWS_DEFAULT_REGION or the profile\'s)')
-    .addOption(new Option('--stage <stage>', 'with --aws: the deployed stage: tables aurora-restore-<stage>-state/-audit, bus aurora-restore-<stage>').default(undefined, `AURORA_RESTORE_STAGE or ${DEFAULT_STAGE}`))
+    .addOption(new Option('--stage <stage>', `with --aws: the deployed stage: tables aurora-restore-<stage>-state/-audit, bus aurora-restore-<stage> (default: AURORA_RESTORE_STAGE, else ${DEFAULT_STAGE})`))
     .option('--profile <name>', 'with --aws: the AWS profile to use (default: AWS_PROFILE or the default chain)');
 }
 

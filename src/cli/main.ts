@@ -38,7 +38,8 @@ Examples:
   aurora-restore list                      # operations of the data folder, newest first
   aurora-restore status <operation-id>     # its state and step timeline
   aurora-restore plan --target-cluster analytics
-  aurora-restore list --aws --stage prod --region us-east-1`,
+  aurora-restore list --aws --stage prod --region us-east-1
+`,
   );
   // Every subcommand reports its errors the same way (exitOverride is not inherited by added commands).
   for (const c of program.commands) c.exitOverride().showHelpAfterError('(add --help for the flags and examples)');

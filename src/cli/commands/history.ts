@@ -28,7 +28,7 @@ export function statusCommand(): Command {
   withLocalOptions(cmd);
   withJson(cmd, 'print the state object with its audit trail (audit_trail) as JSON');
   withAwsOptions(cmd, 'read the deployed state and audit tables instead of the data folder');
-  cmd.addHelpText('after', '\nExit code: 0 SUCCEEDED, 1 FAILED, 3 no such operation, 4 still running.\n\nExamples:\n  aurora-restore status restore-20261124-020000-q0e54n\n  aurora-restore status restore-20261124-020000-q0e54n --json --aws --stage prod --region us-east-1');
+  cmd.addHelpText('after', '\nExit code: 0 SUCCEEDED, 1 FAILED, 3 no such operation, 4 still running.\n\nExamples:\n  aurora-restore status restore-20261124-020000-q0e54n\n  aurora-restore status restore-20261124-020000-q0e54n --json --aws --stage prod --region us-east-1\n');
   cmd.action(async (id: string, o) => {
     const history = await historyOf(o);
     const state = await requireOperation(history, id);
@@ -59,7 +59,7 @@ export function listCommand(): Command {
   withLocalOptions(cmd);
   withJson(cmd, 'print the operations as a JSON array');
   withAwsOptions(cmd, 'read the deployed state table instead of the data folder');
-  cmd.addHelpText('after', '\nExamples:\n  aurora-restore list\n  aurora-restore list --json --aws --stage prod --region us-east-1');
+  cmd.addHelpText('after', '\nExamples:\n  aurora-restore list\n  aurora-restore list --json --aws --stage prod --region us-east-1\n');
   cmd.action(async (o) => {
     const history = await historyOf(o);
     const all = await history.list();

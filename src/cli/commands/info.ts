@@ -55,6 +55,6 @@ export function completionCommand(program: Command): Command {
   return new Command('completion')
     .description('print a shell completion script')
     .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh']))
-    .addHelpText('after', '\nExamples:\n  source <(aurora-restore completion bash)      # in ~/.bashrc\n  source <(aurora-restore completion zsh)       # in ~/.zshrc')
+    .addHelpText('after', '\nExamples:\n  source <(aurora-restore completion bash)      # in ~/.bashrc\n  source <(aurora-restore completion zsh)       # in ~/.zshrc\n')
     .action((shell: 'bash' | 'zsh') => out(completionScript(program, shell)));
 }

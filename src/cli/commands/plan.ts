@@ -19,7 +19,7 @@ export function planCommand(): Command {
   withLocalOptions(cmd);
   withJson(cmd, 'print the plan as JSON');
   withAwsOptions(cmd, 'plan against the real RDS (Describe calls only); the safety rules are read from PROTECTED_CLUSTER_PATTERN, DELETION_ALLOW_LIST, TARGET_KMS_KEYS, FINAL_SNAPSHOT_RETENTION_* here');
-  cmd.addHelpText('after', '\nExit code: 0 the restore would run, 1 it would fail (the plan says why).\n\nExamples:\n  aurora-restore plan\n  aurora-restore plan --target-cluster analytics\n  aurora-restore plan --aws --region us-east-1 --snapshot-id my-snap --source-region us-east-1 --target-region us-east-1 --target-cluster orders-staging --delete-existing');
+  cmd.addHelpText('after', '\nExit code: 0 the restore would run, 1 it would fail (the plan says why).\n\nExamples:\n  aurora-restore plan\n  aurora-restore plan --target-cluster analytics\n  aurora-restore plan --aws --region us-east-1 --snapshot-id my-snap --source-region us-east-1 --target-region us-east-1 --target-cluster orders-staging --delete-existing\n');
   cmd.action((o) => runPlan(o));
   return cmd;
 }

@@ -19,7 +19,7 @@ export function replayCommand(): Command {
   withJson(cmd, 'print the result as JSON');
   withAwsOptions(cmd, "replay the deployed bus's archive, limited to the open operations, and wait for it to end");
   cmd.option('--poll-seconds <n>', 'with --aws: seconds between replay status checks (default 10)', nonNegativeNumber('--poll-seconds'));
-  cmd.addHelpText('after', '\nExamples:\n  aurora-restore replay --from 2026-11-24T02:00:00Z --to 2026-11-24T03:00:00Z\n  aurora-restore replay --from 2026-11-24T02:00:00Z --to 2026-11-24T03:00:00Z --operation restore-20261124-020000-q0e54n --aws --stage prod --region us-east-1');
+  cmd.addHelpText('after', '\nExamples:\n  aurora-restore replay --from 2026-11-24T02:00:00Z --to 2026-11-24T03:00:00Z\n  aurora-restore replay --from 2026-11-24T02:00:00Z --to 2026-11-24T03:00:00Z --operation restore-20261124-020000-q0e54n --aws --stage prod --region us-east-1\n');
   cmd.action(async (o) => {
     if (!(o.to > o.from)) throw usageError('--to: expected a time after --from');
     return o.aws ? replayOnAwsCommand(o) : replayLocally(o);

@@ -63,7 +63,8 @@ Examples:
   aurora-restore start --scenario world.json --data-dir /tmp/run1
   aurora-restore start --dry-run
   aurora-restore start --aws --stage prod --region us-east-1 --source-cluster orders --source-region us-east-1 \\
-      --target-region us-east-1 --target-cluster orders-staging --delete-existing`,
+      --target-region us-east-1 --target-cluster orders-staging --delete-existing
+`,
   );
   cmd.action(async (o) => {
     if (o.dryRun) return runPlan(o);

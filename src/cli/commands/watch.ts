@@ -24,7 +24,7 @@ export function watchCommand(): Command {
   withJson(cmd, 'print JSON lines: one per timeline entry, then {"state": …} at the end');
   withAwsOptions(cmd, 'follow an operation of the deployed pipeline (its state and audit tables)');
   cmd.option('--poll-seconds <n>', 'with --aws: seconds between two reads of the audit trail (default 10)', nonNegativeNumber('--poll-seconds'));
-  cmd.addHelpText('after', '\nExit code: 0 SUCCEEDED, 1 FAILED, 3 no such operation, 4 interrupted (the operation goes on; watch it again).\n\nExamples:\n  aurora-restore watch restore-20261124-020000-q0e54n\n  aurora-restore watch restore-20261124-020000-q0e54n --aws --stage prod --region us-east-1');
+  cmd.addHelpText('after', '\nExit code: 0 SUCCEEDED, 1 FAILED, 3 no such operation, 4 interrupted (the operation goes on; watch it again).\n\nExamples:\n  aurora-restore watch restore-20261124-020000-q0e54n\n  aurora-restore watch restore-20261124-020000-q0e54n --aws --stage prod --region us-east-1\n');
   cmd.action(async (id: string, o) => (o.aws ? watchOnAws(id, o) : watchLocally(id, o)));
   return cmd;
 }
