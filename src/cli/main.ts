@@ -2,7 +2,9 @@
  * The aurora-restore program: one file per command in src/cli/commands, flags in flags.ts, the data folder
  * in data-folder.ts, AWS in aws.ts. Errors end as one line on stderr and a documented exit code (exit.ts).
  */
-import { createRequire } from 'node:module';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../schemas/config';
 import { CliError, EXIT } from './exit';
@@ -17,7 +19,17 @@ import { err } from './output';
 // The SDK's notice about the Node.js version is noise on an operator's terminal (bin/aurora-restore.mjs sets it too).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+/** The package's version: package.json above this module (the sources, or the bundle in node_modules/.cache). */
+function packageVersion(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dirname(dir) !== dir; dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (!existsSync(file)) continue;
+    const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+    if (pkg.name === 'aurora-restore' && pkg.version) return pkg.version;
+  }
+  return 'unknown';
+}
+const VERSION = packageVersion();
 
 export function buildProgram(): Command {
   const program = new Command('aurora-restore')

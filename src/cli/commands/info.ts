@@ -1,21 +1,23 @@
 /** `graph`, `events`, `completion`: generated from the code, no data folder, no AWS. */
 import { Argument, Command } from 'commander';
-import { eventJsonSchemas } from '../../events/catalogue';
-import { mermaidGraph } from '../../events/graph';
 import { out, printJson } from '../output';
 
 export function graphCommand(): Command {
   return new Command('graph')
     .description('print the pipeline as a Mermaid diagram, generated from the subscription table')
     .option('--json', 'print {"mermaid": "…"}')
-    .action((o) => (o.json ? printJson({ mermaid: mermaidGraph() }) : out(mermaidGraph())));
+    .action(async (o) => {
+      const { mermaidGraph } = await import('../../events/graph');
+      if (o.json) printJson({ mermaid: mermaidGraph() });
+      else out(mermaidGraph());
+    });
 }
 
 export function eventsCommand(): Command {
   return new Command('events')
     .description('print the JSON Schema of every domain event, generated from the zod catalogue')
     .option('--json', 'the same (the output is always JSON)')
-    .action(() => printJson(eventJsonSchemas()));
+    .action(async () => printJson((await import('../../events/catalogue')).eventJsonSchemas()));
 }
 
 /** Every command and its long flags, read from the program itself. */

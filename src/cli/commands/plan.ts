@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { localConfig, scenarioConfig } from '../../lib/local/local-config';
-import { PLAN_OPERATION_ID, planRestore, type RestorePlan } from '../../lib/plan';
+import type { RestorePlan } from '../../lib/plan';
 import { checkDataFolder, chooseScenario, resolveDataFolder } from '../data-folder';
 import { EXIT } from '../exit';
 import { parseRequest, requestFromFlags, withAwsOptions, withJson, withLocalOptions } from '../flags';
@@ -25,6 +25,7 @@ export function planCommand(): Command {
 }
 
 export async function runPlan(o: Record<string, any>): Promise<void> {
+  const { PLAN_OPERATION_ID, planRestore } = await import('../../lib/plan');
   let plan: RestorePlan;
   let where: string;
   if (o.aws) {
