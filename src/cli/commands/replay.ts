@@ -63,17 +63,22 @@ async function replayLocally(o: Record<string, any>): Promise<void> {
 
 async function replayOnAwsCommand(o: Record<string, any>): Promise<void> {
   const { awsHistory, awsProblem, awsTarget, eventBridgeOf } = await import('../aws');
-  const { DescribeArchiveCommand, DescribeEventBusCommand } = await import('@aws-sdk/client-eventbridge');
-  const target = await awsTarget(o);
-  const ended = await checkOperation(awsHistory(target), o.operation);
-  if (ended) {
-    if (o.json) printJson({ replay: null, ended: { [o.operation]: ended } });
-    else out(`nothing to replay: operation ${o.operation} has ended (${ended})`);
-    return;
-  }
-  const env: Record<string, string | undefined> = { ...process.env, DYNAMODB_TABLE_NAME: target.names.stateTable };
-  if (o.stage !== undefined || !env.EVENT_BUS_ARN || !env.ARCHIVE_ARN) {
-    // The stage's bus and archive, by name (the stack outputs EventBusArn and ArchiveArn, looked up).
+  const { replayOnAws, replaySucceeded, ReplayUsageError, stackOfBus } = await import('../aws-replay');
+  const env: Record<string, string | undefined> = { ...process.env };
+  let target: Awaited<ReturnType<typeof awsTarget>>;
+  if (o.stage === undefined && env.EVENT_BUS_ARN && env.ARCHIVE_ARN) {
+    // The stack outputs name the deployment: stage, region and names follow from the bus ARN.
+    let stack: ReturnType<typeof stackOfBus>;
+    try {
+      stack = stackOfBus(env.EVENT_BUS_ARN);
+    } catch (e) {
+      throw usageError((e as Error).message);
+    }
+    target = { region: stack.region, stage: stack.names.prefix.replace(/^aurora-restore-/, ''), names: { ...stack.names, stateTable: env.DYNAMODB_TABLE_NAME || stack.names.stateTable }, stageFrom: 'EVENT_BUS_ARN' };
+  } else {
+    // The stage's bus and archive, looked up by name.
+    target = await awsTarget(o);
+    const { DescribeArchiveCommand, DescribeEventBusCommand } = await import('@aws-sdk/client-eventbridge');
     const events = eventBridgeOf(target);
     try {
       env.EVENT_BUS_ARN = (await events.send(new DescribeEventBusCommand({ Name: target.names.bus }))).Arn;
@@ -85,8 +90,14 @@ async function replayOnAwsCommand(o: Record<string, any>): Promise<void> {
     } catch (e) {
       throw awsProblem(e, target, `archive ${target.names.archive}`);
     }
+    env.DYNAMODB_TABLE_NAME = target.names.stateTable;
   }
-  const { replayOnAws, replaySucceeded, ReplayUsageError } = await import('../aws-replay');
+  const ended = await checkOperation(awsHistory(target), o.operation);
+  if (ended) {
+    if (o.json) printJson({ replay: null, ended: { [o.operation]: ended } });
+    else out(`nothing to replay: operation ${o.operation} has ended (${ended})`);
+    return;
+  }
   const lines: string[] = [];
   try {
     const status = await replayOnAws({
