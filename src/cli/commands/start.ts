@@ -117,8 +117,9 @@ async function startLocally(o: Record<string, any>): Promise<void> {
       timeline,
       async (pipeline) => {
         const wall = Date.now();
-        operationId = await pipeline.startRestore(request);
-        progress(`  operation ${operationId} started`);
+        operationId = newOperationId(pipeline.clock.now());
+        progress(`  operation ${operationId} (Ctrl-C stops it at a safe point; \`aurora-restore watch ${operationId}\` resumes it)`);
+        await pipeline.startRestore(request, operationId);
         await pipeline.runUntilTerminal([operationId], { stop: interrupt.stopped });
         const state = await pipeline.status(operationId);
         if (!state) throw new Error(`operation ${operationId} left no state`);

@@ -202,9 +202,8 @@ export class LocalPipeline {
   }
 
   /** Puts `RestoreRequested` on the bus, as the CLI and the API do on AWS. Returns the operation id. */
-  async startRestore(request: RestoreRequestInput | Record<string, unknown>): Promise<string> {
+  async startRestore(request: RestoreRequestInput | Record<string, unknown>, operationId: string = newOperationId(this.clock.now())): Promise<string> {
     const valid = restoreRequest.parse(request);
-    const operationId = newOperationId(this.clock.now());
     await this.deps.bus.publish([domainEvent('RestoreRequested', operationId, this.clock.now(), { request: valid })]);
     return operationId;
   }
