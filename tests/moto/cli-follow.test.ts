@@ -9,7 +9,7 @@ import { MANAGED_BY_TAG, MANAGED_BY_VALUE } from '../../src/lib/tags';
 import { runCli } from '../cli/run-cli';
 import { motoAvailable, motoSdkEnvironment, motoSkipReason, startMoto, useMotoEnvironment, type MotoServer } from './moto-server';
 import { MotoPipeline, startClusterPostgres } from './pipeline';
-import { seedCluster, seedManualSnapshot } from './rds-world';
+import { describeRegion, seedCluster, seedManualSnapshot } from './rds-world';
 import { MOTO_STAGE } from './stack';
 
 if (motoSkipReason) console.warn(motoSkipReason);
@@ -38,6 +38,25 @@ describe.skipIf(!motoAvailable)('start / watch / status / list --aws on a deploy
     await p?.close();
     restoreEnv?.();
     await moto?.stop();
+  });
+
+  it('plan --aws: what the restore would do, from Describe calls only (nothing changes)', async () => {
+    const before = await describeRegion(REGION);
+    const r = await runCli(['plan', ...AWS, '--json', '--snapshot-id', SNAPSHOT, '--source-region', REGION, '--target-region', REGION, '--target-cluster', 'orders-staging', '--delete-existing']);
+    expect(r.code, r.stderr).toBe(0);
+    const plan = JSON.parse(r.stdout);
+    expect(plan.refusal).toBeUndefined();
+    const actions = plan.actions.map((a: { action: string; resource: string; verdict?: string }) => `${a.action} ${a.resource}${a.verdict ? ` ${a.verdict}` : ''}`);
+    expect(actions).toEqual(
+      expect.arrayContaining([`use snapshot ${SNAPSHOT} (${REGION})`, 'copy nothing', 'delete instance orders-staging-a allowed', 'create cluster orders-staging (us-east-1)', 'create instance orders-staging-writer']),
+    );
+    const refused = await runCli(['plan', ...AWS, '--snapshot-id', SNAPSHOT, '--source-region', REGION, '--target-region', REGION, '--target-cluster', SOURCE, '--delete-existing']);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(/verdict\s+would FAIL: TargetProtected|verdict\s+would FAIL: DeletionRefused/);
+    const after = await describeRegion(REGION);
+    expect([...after.clusters.keys()].sort()).toEqual([...before.clusters.keys()].sort());
+    expect([...after.instances.keys()].sort()).toEqual([...before.instances.keys()].sort());
+    expect([...after.snapshots.keys()].sort()).toEqual([...before.snapshots.keys()].sort());
   });
 
   it('start --aws, then watch --aws follows it live to SUCCEEDED; status and list show it with its timeline', async () => {
