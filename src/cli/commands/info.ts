@@ -6,6 +6,7 @@ export function graphCommand(): Command {
   return new Command('graph')
     .description('print the pipeline as a Mermaid diagram, generated from the subscription table')
     .option('--json', 'print {"mermaid": "…"}')
+    .option('--aws', 'the same: the deployed pipeline is generated from the same table')
     .action(async (o) => {
       const { mermaidGraph } = await import('../../events/graph');
       if (o.json) printJson({ mermaid: mermaidGraph() });
@@ -17,6 +18,7 @@ export function eventsCommand(): Command {
   return new Command('events')
     .description('print the JSON Schema of every domain event, generated from the zod catalogue')
     .option('--json', 'the same (the output is always JSON)')
+    .option('--aws', 'the same: the deployed pipeline validates the same schemas')
     .action(async () => printJson((await import('../../events/catalogue')).eventJsonSchemas()));
 }
 
