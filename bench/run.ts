@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SUBSCRIPTIONS } from '../src/events/subscriptions';
 import { measureBundles, type BundleFigure } from './bundles';
+import { measureDowntime } from './downtime';
 import { profile, type CpuBreakdown } from './cpu';
 import { baselineFleet, baselineSequential, choreographyFleet, choreographySequential, type DesignRun } from './designs';
 import { renderReport, type BenchResult, type FleetResult } from './report';
@@ -97,7 +98,11 @@ for (const limit of RATE_LIMITS) {
   }
 }
 
-// 5. Handler bundles.
+// 5. Downtime per strategy and source.
+log('downtime: replace and swap, from a snapshot, a clone and a point in time');
+const downtime = await measureDowntime(durations.slice(0, quick ? 1 : 3));
+
+// 6. Handler bundles.
 log('bundles: esbuild + cold imports');
 const bundles: BundleFigure[] = await measureBundles({ root: process.cwd(), runs: bundleRuns });
 
@@ -115,6 +120,7 @@ const result: BenchResult = {
   fleets,
   bundles,
   polledQueues: SUBSCRIPTIONS.length * 2,
+  downtime,
   benchSeconds: 0,
 };
 result.benchSeconds = (performance.now() - benchStart) / 1000;

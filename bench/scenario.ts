@@ -82,6 +82,9 @@ export function drawDurations(count: number, seed = 7): Durations[] {
     createInstanceMinutes: between(8, 14),
     deleteInstanceMinutes: between(4, 8),
     deleteClusterMinutes: between(2, 6),
+    renameMinutes: between(0.5, 2),
+    cloneMinutes: between(3, 8),
+    pointInTimeMinutes: between(15, 30),
   }));
 }
 

@@ -24,6 +24,8 @@ export const MUTATING_RDS_CALLS = [
   'deleteClusterSnapshot',
   'deleteCluster',
   'restoreClusterFromSnapshot',
+  'restoreClusterToPointInTime',
+  'renameCluster',
   'createInstance',
   'deleteInstance',
   'modifyClusterMasterPassword',
@@ -55,6 +57,7 @@ function resourceOf(call: MutatingCall, args: unknown[]): string {
       return `${field(a, 'targetRegion')}/${field(a, 'targetSnapshotId')}`;
     case 'deleteCluster':
     case 'restoreClusterFromSnapshot':
+    case 'restoreClusterToPointInTime':
       return `${a}/${field(b, 'clusterId')}`;
     case 'createInstance':
       return `${a}/${field(b, 'instanceId')}`;

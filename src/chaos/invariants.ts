@@ -5,7 +5,7 @@
  */
 import type { Config } from '../schemas/config';
 import type { AuditEvent } from '../schemas/audit-event';
-import { isTerminal, PIPELINE_ORDER, type OperationState } from '../schemas/operation-state';
+import { isTerminal, pipelineOrder, type OperationState } from '../schemas/operation-state';
 import type { StepName } from '../schemas/steps';
 import type { LifecycleTransition } from '../lib/local/rds';
 import type { OutboxMessage } from '../lib/local/outbox';
@@ -151,29 +151,39 @@ export function deletionsAllowed(run: RunObservation): InvariantResult {
   const createdTags = new Map<string, Record<string, string>>();
   for (const t of run.history) if (t.from === null) createdTags.set(`${t.region} ${t.kind} ${t.id}`, t.tags ?? {});
   const keepSnapshot = new Map(run.operations.map((o) => [o.operationId, o.plan.request.keepSnapshot === true]));
+  const outcomeOfOp = new Map(run.operations.map((o) => [o.operationId, o.state?.status]));
   let checked = 0;
 
-  const clusterMayGo = (region: string, clusterId: string, what: string) => {
+  const clusterMayGo = (region: string, deletedId: string, what: string, at: number) => {
+    // A swap renames the old target away before retiring it: judge the cluster by the name it had before the run.
+    const clusterId = originalName(run.history, region, deletedId, at);
     const pre = run.preRun[region]?.[clusterId];
-    if (!pre) return v.push(`${what}: ${clusterId} in ${region} did not exist before the run (the pipeline deleted something it made)`);
+    if (!pre) {
+      // The only cluster of its own an operation may delete: a swap's temporary cluster, when the operation failed.
+      const op = createdTags.get(`${region} cluster ${clusterId}`)?.[OPERATION_TAG];
+      if (op && outcomeOfOp.get(op) === 'FAILED' && clusterId.includes('-new-')) return;
+      return v.push(`${what}: ${deletedId} in ${region} did not exist before the run (the pipeline deleted something it made)`);
+    }
     if (!requested.has(`${region} ${clusterId}`)) return v.push(`${what}: no request asked to delete ${clusterId} in ${region}`);
     const verdict = deletionVerdict({ clusterId, deletionProtection: pre.deletionProtection, tags: pre.tags } as never, run.config);
     if (!verdict.allowed) v.push(`${what}: ${clusterId} in ${region} was deleted although ${verdict.reason}`);
   };
   const skipFinal = new Set(run.operations.filter((o) => o.plan.request.skipFinalSnapshot).map((o) => `${o.plan.request.targetRegion} ${o.plan.request.targetClusterId}`));
-  for (const t of run.history) {
+  for (const [index, t] of run.history.entries()) {
     if (t.to !== 'deleting' && !(t.to === null && t.kind === 'snapshot')) continue;
     checked++;
     if (t.kind === 'cluster') {
-      clusterMayGo(t.region, t.id, `cluster deletion`);
-      // Section 7: a final snapshot is taken unless the request said not to (it starts with the deletion).
-      const final = run.history.some((s) => s.kind === 'snapshot' && s.from === null && s.region === t.region && s.atMs === t.atMs && s.id.startsWith(`${t.id.slice(0, 40)}-final-`));
-      if (!final && !skipFinal.has(`${t.region} ${t.id}`)) v.push(`cluster deletion: ${t.id} in ${t.region} was deleted without its final snapshot`);
+      clusterMayGo(t.region, t.id, `cluster deletion`, index);
+      const original = originalName(run.history, t.region, t.id, index);
+      // Section 7: a final snapshot is taken unless the request said not to (it starts with the deletion) —
+      // of a cluster that existed before the run (a failed swap's own temporary cluster needs none).
+      const final = run.history.some((s) => s.kind === 'snapshot' && s.from === null && s.region === t.region && s.atMs === t.atMs && /-final-[a-z0-9]{6}$/.test(s.id));
+      if (run.preRun[t.region]?.[original] && !final && !skipFinal.has(`${t.region} ${original}`)) v.push(`cluster deletion: ${t.id} in ${t.region} was deleted without its final snapshot`);
     }
     else if (t.kind === 'instance') {
       const owner = instanceOwner.get(`${t.region} ${t.id}`);
       if (!owner) v.push(`instance deletion: ${t.id} in ${t.region} did not exist before the run`);
-      else clusterMayGo(t.region, owner, `instance ${t.id} deletion`);
+      else clusterMayGo(t.region, owner, `instance ${t.id} deletion`, -1);
     } else {
       const tags = createdTags.get(`${t.region} snapshot ${t.id}`);
       const op = tags?.[OPERATION_TAG];
@@ -187,6 +197,63 @@ export function deletionsAllowed(run: RunObservation): InvariantResult {
     checked,
     v,
   );
+}
+
+/**
+ * The first name of the cluster called `id` at history position `at` (-1: already its first name), following
+ * its renames back in time — a name can be taken again later by another cluster (a swap's new one).
+ */
+function originalName(history: LifecycleTransition[], region: string, id: string, at: number): string {
+  let name = id;
+  for (let i = at - 1; i >= 0; i--) {
+    const t = history[i];
+    if (t.kind === 'cluster' && t.region === region && t.renamedFrom && t.id === name) name = t.renamedFrom;
+  }
+  return name;
+}
+
+/**
+ * Swap: no path leaves the target's name without a cluster unless the operation says so, and after a
+ * successful swap the new cluster is never deleted. Judged on the world once everything settled.
+ */
+export function swapKeepsTheName(run: RunObservation): InvariantResult {
+  const v: string[] = [];
+  let checked = 0;
+  for (const o of run.operations) {
+    if (o.plan.request.strategy !== 'swap' || !o.state || !isTerminal(o.state.status)) continue;
+    checked++;
+    const region = o.plan.request.targetRegion;
+    const target = o.plan.request.targetClusterId.toLowerCase();
+    const present = clusterAtEnd(run.history, region, target);
+    if (o.plan.targetExisted && !present && !/renamed back|is being renamed|rename it back/.test(o.state.error?.message ?? '')) {
+      v.push(`${o.operationId}: ${target} in ${region} has no cluster after the operation ended ${o.state.status} ${o.state.error?.code ?? ''}, and it does not say why`);
+    }
+    if (o.state.status === 'SUCCEEDED') {
+      if (!present) v.push(`${o.operationId}: swapped, yet no cluster is named ${target} in ${region}`);
+      const deletedOwn = run.history.find(
+        (t, i) => t.kind === 'cluster' && t.region === region && t.to === 'deleting' && clusterCreatedBy(run.history, region, t.id, i) === o.operationId,
+      );
+      if (deletedOwn) v.push(`${o.operationId}: its new cluster (${deletedOwn.id}) was deleted after a successful swap`);
+    }
+  }
+  return result('swap-keeps-the-name', "a swap never leaves the target's name without a cluster unless its notification says where things are; its new cluster is never deleted once swapped", checked, v);
+}
+
+/** Whether a cluster of this name exists once the run has settled (created or renamed to it, not gone since). */
+function clusterAtEnd(history: LifecycleTransition[], region: string, id: string): boolean {
+  let present: boolean | undefined;
+  for (const t of history) {
+    if (t.kind !== 'cluster' || t.region !== region) continue;
+    if (t.id === id && (t.from === null || t.renamedFrom)) present = true;
+    if (t.id === id && t.to === null) present = false;
+    if (t.renamedFrom === id) present = false;
+  }
+  return present ?? true; // never touched: as before the run
+}
+
+function clusterCreatedBy(history: LifecycleTransition[], region: string, id: string, at: number): string | undefined {
+  const original = originalName(history, region, id, at);
+  return history.find((t) => t.kind === 'cluster' && t.region === region && t.id === original && t.from === null)?.tags?.[OPERATION_TAG];
 }
 
 export function noLockLeft(run: RunObservation): InvariantResult {
@@ -207,11 +274,13 @@ export function deadLettersAccounted(run: RunObservation): InvariantResult {
   return result('dead-letters-accounted', 'every dead-lettered message was handled (its operation ended, as RestoreFailed when it was still running) and no DLQ holds anything', run.deadLettered.length, v);
 }
 
-/** The steps a finished operation must have completed, in pipeline order. */
+/** The steps a finished operation must have completed, in its pipeline order. */
 function requiredSteps(s: OperationState): StepName[] {
   const copied = s.snapshot_details.copied === true;
-  const deleted = s.restore_details.deleted_existing_cluster === true;
-  return PIPELINE_ORDER.filter((step) => {
+  const swap = s.parameters.strategy === 'swap';
+  const deleted = swap ? s.steps['retire-cluster']?.outcome?.type === 'ClusterDeletionStarted' : s.restore_details.deleted_existing_cluster === true;
+  return pipelineOrder(s.parameters.strategy).filter((step) => {
+    if (step === 'copy-snapshot') return (s.parameters.source ?? 'snapshot') === 'snapshot';
     if (step === 'check-copy-status') return copied;
     if (step === 'check-delete-status') return deleted;
     return step !== 'sns-notification';
@@ -234,9 +303,10 @@ export function auditTrailComplete(run: RunObservation): InvariantResult {
       steps = requiredSteps(s);
     } else {
       const failedAt = s.error?.step;
-      const index = PIPELINE_ORDER.indexOf(failedAt as StepName);
-      steps = PIPELINE_ORDER.slice(0, Math.max(0, index)).filter((step) => s.steps[step]?.status === 'DONE');
-      for (const later of PIPELINE_ORDER.slice(index + 1)) {
+      const order = pipelineOrder(s.parameters.strategy);
+      const index = order.indexOf(failedAt as StepName);
+      steps = order.slice(0, Math.max(0, index)).filter((step) => s.steps[step]?.status === 'DONE');
+      for (const later of order.slice(index + 1)) {
         if (later === 'sns-notification') continue;
         if (index >= 0 && (s.steps[later]?.status === 'DONE' || firstSuccess.has(later))) v.push(`${id}: ${later} completed after the operation failed in ${failedAt}`);
       }
@@ -294,6 +364,7 @@ export const INVARIANTS = [
   deadLettersAccounted,
   auditTrailComplete,
   replayResumed,
+  swapKeepsTheName,
 ];
 
 export function checkInvariants(run: RunObservation): InvariantResult[] {

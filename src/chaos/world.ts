@@ -26,6 +26,10 @@ export const OPERATION_KINDS = [
   'deletion-protected', // the target has deletion protection on
   'restore-fails', // RDS fails the restore (failRestoreOf)
   'poisoned', // one step's function fails on this operation's message every time: DLQ → RestoreFailed
+  'swap-managed', // strategy swap over a managed target: restore under a temporary name, swap, retire the old one
+  'swap-restore-fails', // strategy swap, RDS fails the new cluster: the old one keeps serving, the temporary one is deleted
+  'clone', // an Aurora fast clone of the live source (same region), sometimes swapped in for a managed target
+  'point-in-time', // a point-in-time copy of the live source (same region), at a time or the latest
 ] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 
@@ -49,8 +53,12 @@ export interface ChaosWorld {
 
 /** Cumulative weights of the kinds: most operations succeed, about a fifth are designed to fail. */
 const WEIGHTS: [OperationKind, number][] = [
-  ['fresh', 45],
-  ['replace-managed', 33],
+  ['fresh', 30],
+  ['replace-managed', 22],
+  ['swap-managed', 12],
+  ['swap-restore-fails', 2],
+  ['clone', 8],
+  ['point-in-time', 6],
   ['exists-no-delete', 4],
   ['missing-snapshot', 3],
   ['missing-date', 3],
@@ -72,6 +80,10 @@ const EXPECTED: Record<OperationKind, ExpectedOutcome> = {
   'deletion-protected': { status: 'FAILED', code: 'DeletionRefused' },
   'restore-fails': { status: 'FAILED', code: 'RestoreFailed' },
   poisoned: { status: 'FAILED', code: 'StepFailedRepeatedly' },
+  'swap-managed': { status: 'SUCCEEDED' },
+  'swap-restore-fails': { status: 'FAILED', code: 'RestoreFailed' },
+  clone: { status: 'SUCCEEDED' },
+  'point-in-time': { status: 'SUCCEEDED' },
 };
 
 /** Steps a poisoned operation's message may be poisoned in (every operation's path goes through them). */
@@ -116,7 +128,9 @@ export function buildChaosWorld(count: number, seed: number, faults: ScenarioInp
 
   for (let i = 0; i < count; i++) {
     const kind = i < OPERATION_KINDS.length ? OPERATION_KINDS[i] : pick();
-    const targetRegion = random() < 0.5 ? OTHER_REGION : SOURCE_REGION;
+    const fromLiveSource = kind === 'clone' || kind === 'point-in-time';
+    // Clones and point-in-time copies stay in the source cluster's region.
+    const targetRegion = fromLiveSource || random() < 0.5 ? SOURCE_REGION : OTHER_REGION;
     const source = sources[Math.floor(random() * sources.length)];
     const targetClusterId = kind === 'protected-name' ? `prod-copy-${pad(i)}` : `t-${pad(i)}`;
     const snapshotChoice = random();
@@ -131,7 +145,12 @@ export function buildChaosWorld(count: number, seed: number, faults: ScenarioInp
       keepSnapshot: random() < 0.2,
       requestedBy: `chaos-${i}`,
     };
-    if (kind === 'missing-snapshot') request.snapshotId = `no-such-snapshot-${pad(i)}`;
+    const swapOverExisting = kind === 'swap-managed' || kind === 'swap-restore-fails' || (fromLiveSource && random() < 0.5);
+    if (swapOverExisting) request.strategy = 'swap';
+    if (fromLiveSource) {
+      Object.assign(request, { source: kind, sourceClusterId: source });
+      if (kind === 'point-in-time' && random() < 0.5) request.restoreTime = '2026-11-23T12:00:00.000Z';
+    } else if (kind === 'missing-snapshot') request.snapshotId = `no-such-snapshot-${pad(i)}`;
     else if (kind === 'missing-date') Object.assign(request, { sourceClusterId: source, snapshotDate: '2026-10-01' });
     else if (snapshotChoice < 0.3) request.snapshotId = `${source}-manual`;
     else if (snapshotChoice < 0.7) Object.assign(request, { sourceClusterId: source, snapshotDate: '2026-11-22' });
@@ -144,7 +163,16 @@ export function buildChaosWorld(count: number, seed: number, faults: ScenarioInp
       case 'replace-managed':
       case 'exists-no-delete':
       case 'protected-name':
+      case 'swap-managed':
         existing(managed);
+        break;
+      case 'swap-restore-fails':
+        existing(managed);
+        failRestoreOf.push(`${targetClusterId}-new-*`);
+        break;
+      case 'clone':
+      case 'point-in-time':
+        if (swapOverExisting) existing(managed);
         break;
       case 'unmanaged':
         existing({ team: 'data' });
@@ -164,7 +192,7 @@ export function buildChaosWorld(count: number, seed: number, faults: ScenarioInp
       kind,
       request,
       expected: EXPECTED[kind],
-      targetExisted: ['replace-managed', 'exists-no-delete', 'protected-name', 'unmanaged', 'deletion-protected'].includes(kind),
+      targetExisted: ['replace-managed', 'exists-no-delete', 'protected-name', 'unmanaged', 'deletion-protected', 'swap-managed', 'swap-restore-fails'].includes(kind) || (fromLiveSource && swapOverExisting),
       ...(poisonedStep && { poisonedStep }),
     });
   }

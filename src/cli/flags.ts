@@ -26,6 +26,9 @@ export const REQUEST_FLAGS: Record<string, string> = {
   deleteExisting: '--delete-existing',
   keepSnapshot: '--keep-snapshot',
   skipFinalSnapshot: '--skip-final-snapshot',
+  strategy: '--strategy',
+  source: '--source',
+  restoreTime: '--restore-time',
 };
 
 /** commander's option key of a flag (`--target-cluster` → `targetCluster`). */
@@ -54,6 +57,19 @@ export function requestFromFlags(o: Record<string, unknown>, defaults: Record<st
   if (o.sourceCluster !== undefined || o.snapshotDate !== undefined) delete raw.snapshotId;
   // Another source cluster: its latest snapshot unless --snapshot-date says which day.
   if (o.sourceCluster !== undefined && o.snapshotDate === undefined) delete raw.snapshotDate;
+  // A flag naming a snapshot makes it a snapshot restore; --source replaces the defaults' source (and its time).
+  if ((o.snapshotId !== undefined || o.snapshotDate !== undefined) && o.source === undefined) {
+    delete raw.source;
+    delete raw.restoreTime;
+  }
+  if (o.source !== undefined) {
+    if (o.restoreTime === undefined) delete raw.restoreTime;
+    // A clone or point-in-time restore names the live source cluster, not a snapshot.
+    if (o.source !== 'snapshot') {
+      delete raw.snapshotId;
+      delete raw.snapshotDate;
+    }
+  }
   const fromFlags = new Set<string>();
   for (const [field, flag] of Object.entries(REQUEST_FLAGS)) {
     const value = o[keyOf(flag)];

@@ -39,8 +39,15 @@ export function describeEvent(env: EventBridgeEnvelope, verbose = false): { acto
     case 'RestoreRequested': {
       const r = d.request as D;
       const from = r.snapshotId ?? `${r.sourceClusterId}${r.snapshotDate ? ` @ ${r.snapshotDate}` : ' (latest)'}`;
-      return { actor: 'request', text: `restore ${r.targetClusterId} in ${r.targetRegion} from ${from} (${r.sourceRegion})${r.deleteExisting ? ', replacing the existing cluster' : ''}` };
+      const how = r.source === 'clone' ? `a clone of ${r.sourceClusterId}` : r.source === 'point-in-time' ? `${r.sourceClusterId} at ${r.restoreTime ?? 'its latest restorable time'}` : from;
+      const replacing = r.deleteExisting ? (r.strategy === 'swap' ? ', swapping it in for the existing cluster' : ', replacing the existing cluster') : '';
+      return { actor: 'request', text: `restore ${r.targetClusterId} in ${r.targetRegion} from ${how} (${r.sourceRegion})${replacing}` };
     }
+    case 'SourceClusterValidated':
+      return {
+        actor: 'snapshot-check',
+        text: `✓ ${d.sourceCluster.clusterId} is available: ${d.source === 'clone' ? 'cloning it (copy-on-write)' : `restoring it to ${d.restoreTime ?? 'its latest restorable time'}`} (${[d.sourceCluster.engine, d.sourceCluster.engineVersion].filter(Boolean).join(' ')})`,
+      };
     case 'SnapshotValidated':
       return { actor: 'snapshot-check', text: `✓ snapshot ${d.snapshot.snapshotId} is available (${d.snapshot.engine}${d.snapshot.encrypted ? ', encrypted' : ''})` };
     case 'CopyStarted':
@@ -50,17 +57,24 @@ export function describeEvent(env: EventBridgeEnvelope, verbose = false): { acto
         ? { actor: 'copy-snapshot', text: '✓ same region: nothing to copy' }
         : { actor: 'check-copy-status', text: `✓ copy ${d.snapshot.snapshotId} is available` };
     case 'ClusterDeletionStarted':
-      return { actor: 'delete-rds', text: `→ deleting ${d.clusterId} (${d.finalSnapshotId ? `final snapshot ${d.finalSnapshotId}` : 'no final snapshot'})` };
+      return { actor: d.retiring ? 'retire-cluster' : 'delete-rds', text: `→ deleting ${d.retiring ? 'the old cluster ' : ''}${d.clusterId} (${d.finalSnapshotId ? `final snapshot ${d.finalSnapshotId}` : 'no final snapshot'})` };
     case 'TargetCleared':
+      if (d.retained) return { actor: 'delete-rds', text: '✓ existing cluster may be replaced; it keeps serving until the swap' };
       return d.deleted ? { actor: 'check-delete-status', text: '✓ existing cluster deleted' } : { actor: 'delete-rds', text: '✓ no existing cluster to delete' };
+    case 'TargetVacated':
+      return { actor: 'swap-out', text: d.renamed ? `✓ old cluster renamed ${d.retiredClusterId}: ${d.clusterId} is free` : `✓ ${d.clusterId} is free (no old cluster)` };
+    case 'ClustersSwapped':
+      return { actor: 'swap-in', text: `✓ ${d.fromClusterId} renamed ${d.clusterId}: it serves at ${d.writerEndpoint}` };
+    case 'OldClusterRetired':
+      return { actor: d.deleted ? 'check-delete-status' : 'retire-cluster', text: d.deleted ? `✓ old cluster ${d.clusterId} deleted` : '✓ no old cluster to retire' };
     case 'ClusterRestoreStarted':
-      return { actor: 'restore-snapshot', text: `→ restoring ${d.clusterId}; its writer ${d.instanceId} follows once the cluster is available` };
+      return { actor: 'restore-snapshot', text: `→ creating ${d.clusterId}; its writer ${d.instanceId} follows once the cluster is available` };
     case 'ClusterAvailable':
       return { actor: 'check-restore-status', text: `✓ ${d.clusterId} is available at ${d.writerEndpoint}:${d.port}` };
     case 'UsersConfigured':
       return { actor: 'setup-db-users', text: `✓ master password rotated (${d.masterSecretName}); users ready: ${d.users.join(', ')}` };
     case 'RestoreSucceeded':
-      return { actor: 'archive-snapshot', text: `✓ copied snapshot ${d.snapshotArchive}` };
+      return { actor: 'archive-snapshot', text: d.snapshotArchive === 'not-copied' ? '✓ nothing was copied: nothing to delete' : `✓ copied snapshot ${d.snapshotArchive}` };
     case 'RestoreFailed':
       return { actor: d.step, text: `✗ ${d.code}: ${d.message}` };
     case 'OperationDeadlineReached':
@@ -110,10 +124,12 @@ export function summary(state: OperationState): string[] {
       ['delete', m.delete_duration_seconds],
       ['restore', m.restore_duration_seconds],
       ['users', m.user_setup_duration_seconds],
+      ['swap', m.swap_duration_seconds],
     ]
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => `${k} ${v}s`);
     lines.push(`  durations   total ${m.total_duration_seconds}s (simulated)${parts.length ? ` — ${parts.join(', ')}` : ''}; retries ${m.retry_count}, errors ${m.error_count}`);
+    if (m.target_unavailable_seconds !== undefined) lines.push(`  downtime    ${state.parameters.target_cluster_id} served no database for ${m.target_unavailable_seconds}s`);
   }
   return lines;
 }

@@ -34,6 +34,8 @@ export const errorCode = z.enum([
   'CopyFailed',
   'DeleteFailed',
   'RestoreFailed',
+  'SwapFailed',
+  'SourceNotRestorable',
   'KmsKeyNotAccessible',
   'InvalidParameter',
   'QuotaExceeded',
@@ -64,6 +66,19 @@ export const eventSchemas = {
       createdAt: isoTimestamp,
     }),
   }),
+  /** A clone or point-in-time restore: the live source cluster was found restorable (instead of a snapshot). */
+  SourceClusterValidated: z.strictObject({
+    ...base,
+    source: z.enum(['clone', 'point-in-time']),
+    sourceCluster: z.strictObject({
+      clusterId: clusterIdentifier,
+      region,
+      engine: z.string(),
+      engineVersion: z.string().optional(),
+      latestRestorableTime: isoTimestamp.optional(),
+    }),
+    restoreTime: isoTimestamp.optional(),
+  }),
   CopyStarted: z.strictObject({ ...base, target: snapshotRef }),
   CopyCompleted: z.strictObject({ ...base, skipped: z.boolean(), snapshot: snapshotRef }),
   ClusterDeletionStarted: z.strictObject({
@@ -71,8 +86,11 @@ export const eventSchemas = {
     clusterId: clusterIdentifier,
     region,
     finalSnapshotId: snapshotIdentifier.optional(),
+    /** Swap: the old cluster, renamed away, is being retired (not a target being cleared). */
+    retiring: z.boolean().optional(),
   }),
-  TargetCleared: z.strictObject({ ...base, deleted: z.boolean(), finalSnapshotId: snapshotIdentifier.optional() }),
+  /** `retained`: strategy swap, the existing target keeps serving until the new cluster takes its name. */
+  TargetCleared: z.strictObject({ ...base, deleted: z.boolean(), retained: z.boolean().optional(), finalSnapshotId: snapshotIdentifier.optional() }),
   ClusterRestoreStarted: z.strictObject({ ...base, clusterId: clusterIdentifier, instanceId: clusterIdentifier, region }),
   ClusterAvailable: z.strictObject({
     ...base,
@@ -82,7 +100,20 @@ export const eventSchemas = {
     readerEndpoint: z.string().min(1),
     port: z.number().int().positive(),
   }),
-  UsersConfigured: z.strictObject({ ...base, users: z.array(z.string()), masterSecretName: z.string() }),
+  UsersConfigured: z.strictObject({ ...base, users: z.array(z.string()), masterSecretName: z.string(), strategy: z.enum(['replace', 'swap']) }),
+  /** Swap: the old target was renamed away (`renamed: false` when there was none); the target name is free. */
+  TargetVacated: z.strictObject({ ...base, clusterId: clusterIdentifier, region, renamed: z.boolean(), retiredClusterId: clusterIdentifier.optional() }),
+  /** Swap: the new cluster has the target's name (and endpoints). */
+  ClustersSwapped: z.strictObject({
+    ...base,
+    clusterId: clusterIdentifier,
+    region,
+    fromClusterId: clusterIdentifier,
+    retiredClusterId: clusterIdentifier.optional(),
+    writerEndpoint: z.string().min(1),
+  }),
+  /** Swap: the old cluster (renamed away) was deleted under the safety rules, or there was none. */
+  OldClusterRetired: z.strictObject({ ...base, deleted: z.boolean(), clusterId: clusterIdentifier.optional(), finalSnapshotId: snapshotIdentifier.optional() }),
   RestoreSucceeded: z.strictObject({
     ...base,
     clusterId: clusterIdentifier,
@@ -122,13 +153,17 @@ export const eventNames = z.enum(EVENT_NAMES as [EventName, ...EventName[]]);
 export const PUBLISHERS: Record<EventName, string[]> = {
   RestoreRequested: ['cli', 'api', 'nightly-schedule'],
   SnapshotValidated: ['snapshot-check'],
+  SourceClusterValidated: ['snapshot-check'],
   CopyStarted: ['copy-snapshot'],
   CopyCompleted: ['copy-snapshot', 'check-copy-status'],
-  ClusterDeletionStarted: ['delete-rds'],
+  ClusterDeletionStarted: ['delete-rds', 'retire-cluster'],
   TargetCleared: ['delete-rds', 'check-delete-status'],
   ClusterRestoreStarted: ['restore-snapshot'],
   ClusterAvailable: ['check-restore-status'],
   UsersConfigured: ['setup-db-users'],
+  TargetVacated: ['swap-out'],
+  ClustersSwapped: ['swap-in'],
+  OldClusterRetired: ['retire-cluster', 'check-delete-status'],
   RestoreSucceeded: ['archive-snapshot'],
   RestoreFailed: [...stepName.options, 'watchdog', 'dead-letter'],
   RecheckDue: ['scheduler'],
@@ -173,6 +208,11 @@ export const EXAMPLES: { [N in EventName]: z.input<(typeof eventSchemas)[N]> } =
       createdAt: '2026-11-24T00:05:00.000Z',
     },
   },
+  SourceClusterValidated: {
+    ...b,
+    source: 'clone',
+    sourceCluster: { clusterId: 'aurora-dev', region: 'us-east-1', engine: 'aurora-postgresql', engineVersion: '16.6', latestRestorableTime: '2026-11-24T01:55:00.000Z' },
+  },
   CopyStarted: { ...b, target: { snapshotId: 'aurora-restore-k3x9q2-aurora-prod-2026-11-24-00-05', snapshotArn: COPY_ARN, region: 'us-west-2' } },
   CopyCompleted: { ...b, skipped: false, snapshot: { snapshotId: 'aurora-restore-k3x9q2-aurora-prod-2026-11-24-00-05', snapshotArn: COPY_ARN, region: 'us-west-2' } },
   ClusterDeletionStarted: { ...b, clusterId: 'aurora-staging', region: 'us-west-2', finalSnapshotId: 'aurora-staging-final-k3x9q2' },
@@ -186,7 +226,17 @@ export const EXAMPLES: { [N in EventName]: z.input<(typeof eventSchemas)[N]> } =
     readerEndpoint: 'aurora-staging.cluster-ro-c0ffee.us-west-2.rds.amazonaws.com',
     port: 5432,
   },
-  UsersConfigured: { ...b, users: ['app'], masterSecretName: 'aurora-restore/clusters/aurora-staging/master' },
+  UsersConfigured: { ...b, users: ['app'], masterSecretName: 'aurora-restore/clusters/aurora-staging/master', strategy: 'swap' },
+  TargetVacated: { ...b, clusterId: 'aurora-staging', region: 'us-west-2', renamed: true, retiredClusterId: 'aurora-staging-old-k3x9q2' },
+  ClustersSwapped: {
+    ...b,
+    clusterId: 'aurora-staging',
+    region: 'us-west-2',
+    fromClusterId: 'aurora-staging-new-k3x9q2',
+    retiredClusterId: 'aurora-staging-old-k3x9q2',
+    writerEndpoint: 'aurora-staging.cluster-c0ffee.us-west-2.rds.amazonaws.com',
+  },
+  OldClusterRetired: { ...b, deleted: true, clusterId: 'aurora-staging-old-k3x9q2', finalSnapshotId: 'aurora-staging-final-k3x9q2' },
   RestoreSucceeded: {
     ...b,
     clusterId: 'aurora-staging',

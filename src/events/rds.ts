@@ -16,6 +16,8 @@ export const RDS_DETAIL_TYPES = {
 export const RDS_EVENT_IDS = {
   clusterCreated: 'RDS-EVENT-0170',
   clusterDeleted: 'RDS-EVENT-0171',
+  /** "Renamed cluster from `name` to `name`." (category notification) */
+  clusterRenamed: 'RDS-EVENT-0172',
   clusterCreateFailed: ['RDS-EVENT-0354', 'RDS-EVENT-0355'],
   instanceCreated: 'RDS-EVENT-0005',
   instanceDeleted: 'RDS-EVENT-0003',

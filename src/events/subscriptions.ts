@@ -22,6 +22,8 @@ export interface Subscription {
 const domain = (...names: EventName[]): EventPattern => ({ source: [EVENT_SOURCE], 'detail-type': names });
 const recheck = (check: CheckName): EventPattern => ({ source: [EVENT_SOURCE], 'detail-type': ['RecheckDue'], detail: { check: [check] } });
 const rds = (detailType: string, ids: string[]): EventPattern => ({ source: [RDS_SOURCE], 'detail-type': [detailType], detail: { EventID: ids } });
+/** A domain event of one restore strategy (its `detail.strategy`). */
+const ofStrategy = (name: EventName, strategy: 'replace' | 'swap'): EventPattern => ({ source: [EVENT_SOURCE], 'detail-type': [name], detail: { strategy: [strategy] } });
 
 /**
  * The pipeline, declared: which step consumes which events. The local runtime and serverless.yml
@@ -54,8 +56,11 @@ export const SUBSCRIPTIONS: Subscription[] = [
   },
   {
     step: 'delete-rds',
-    description: 'delete the existing target cluster when asked and allowed',
-    patterns: [{ name: 'copy-completed', pattern: domain('CopyCompleted') }],
+    description: 'delete the existing target cluster when asked and allowed (swap: keep it serving)',
+    patterns: [
+      { name: 'copy-completed', pattern: domain('CopyCompleted') },
+      { name: 'source-cluster-validated', pattern: domain('SourceClusterValidated') },
+    ],
     batchSize: 10,
     maximumConcurrency: 5,
   },
@@ -73,7 +78,7 @@ export const SUBSCRIPTIONS: Subscription[] = [
   },
   {
     step: 'restore-snapshot',
-    description: 'restore the cluster and create its writer instance',
+    description: 'restore the cluster from the snapshot, or clone / restore the source cluster to a point in time',
     patterns: [{ name: 'target-cleared', pattern: domain('TargetCleared') }],
     batchSize: 10,
     maximumConcurrency: 5,
@@ -108,9 +113,41 @@ export const SUBSCRIPTIONS: Subscription[] = [
     maximumConcurrency: 5,
   },
   {
+    step: 'swap-out',
+    description: 'swap: rename the old target away, its name freed',
+    patterns: [
+      { name: 'users-configured', pattern: ofStrategy('UsersConfigured', 'swap') },
+      { name: 'recheck', pattern: recheck('swap-out') },
+      { name: 'rds-cluster-renamed', pattern: rds(RDS_DETAIL_TYPES.cluster, [RDS_EVENT_IDS.clusterRenamed]) },
+    ],
+    batchSize: 10,
+    maximumConcurrency: 5,
+  },
+  {
+    step: 'swap-in',
+    description: "swap: rename the new cluster to the target's name",
+    patterns: [
+      { name: 'target-vacated', pattern: domain('TargetVacated') },
+      { name: 'recheck', pattern: recheck('swap-in') },
+      { name: 'rds-cluster-renamed', pattern: rds(RDS_DETAIL_TYPES.cluster, [RDS_EVENT_IDS.clusterRenamed]) },
+    ],
+    batchSize: 10,
+    maximumConcurrency: 5,
+  },
+  {
+    step: 'retire-cluster',
+    description: 'swap: delete the old cluster under the safety rules',
+    patterns: [{ name: 'clusters-swapped', pattern: domain('ClustersSwapped') }],
+    batchSize: 10,
+    maximumConcurrency: 5,
+  },
+  {
     step: 'archive-snapshot',
     description: 'delete (or keep) the temporary copied snapshot',
-    patterns: [{ name: 'users-configured', pattern: domain('UsersConfigured') }],
+    patterns: [
+      { name: 'users-configured', pattern: ofStrategy('UsersConfigured', 'replace') },
+      { name: 'old-cluster-retired', pattern: domain('OldClusterRetired') },
+    ],
     batchSize: 10,
     maximumConcurrency: 5,
   },

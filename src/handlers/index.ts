@@ -10,6 +10,9 @@ import * as restoreSnapshot from './restore-snapshot';
 import * as setupDbUsers from './setup-db-users';
 import * as snapshotCheck from './snapshot-check';
 import * as snsNotification from './sns-notification';
+import * as swapIn from './swap-in';
+import * as swapOut from './swap-out';
+import * as retireCluster from './retire-cluster';
 import * as watchdog from './watchdog';
 
 /** Every Lambda handler, keyed by step, built over the given dependencies (the local runtime's). */
@@ -23,6 +26,9 @@ export function createHandlers(provider: DependenciesProvider) {
     'restore-snapshot': restoreSnapshot.createHandler(provider),
     'check-restore-status': checkRestoreStatus.createHandler(provider),
     'setup-db-users': setupDbUsers.createHandler(provider),
+    'swap-out': swapOut.createHandler(provider),
+    'swap-in': swapIn.createHandler(provider),
+    'retire-cluster': retireCluster.createHandler(provider),
     'archive-snapshot': archiveSnapshot.createHandler(provider),
     'sns-notification': snsNotification.createHandler(provider),
     watchdog: watchdog.createHandler(provider),

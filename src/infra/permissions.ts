@@ -33,6 +33,8 @@ type RdsMethod =
   | 'describeCluster'
   | 'deleteCluster'
   | 'restoreClusterFromSnapshot'
+  | 'restoreClusterToPointInTime'
+  | 'renameCluster'
   | 'describeInstance'
   | 'createInstance'
   | 'deleteInstance'
@@ -155,6 +157,18 @@ export const CALL_GRANTS: Record<PortCall, Grant[]> = {
     { actions: ['rds:AddTagsToResource'], on: 'rds-clusters', when: tagOnCreate },
     rdsKeys,
   ],
+  /**
+   * A clone or point-in-time copy of a live cluster. IAM authorizes the action on `cluster` resources without
+   * telling the source from the new cluster (Service Authorization Reference: `cluster*`, `cluster-pg*`,
+   * `og*`, `subgrp*`): the code refuses sources not on CLONE_SOURCE_CLUSTERS (snapshot-check).
+   */
+  'rds.restoreClusterToPointInTime': [
+    { actions: ['rds:RestoreDBClusterToPointInTime'], on: 'restore-inputs', when: ['pipeline-tags'] },
+    { actions: ['rds:AddTagsToResource'], on: 'rds-clusters', when: tagOnCreate },
+    rdsKeys,
+  ],
+  // Swap: renames only clusters the pipeline manages (ModifyDBCluster NewDBClusterIdentifier); protected names are denied.
+  'rds.renameCluster': [{ actions: ['rds:ModifyDBCluster'], on: 'rds-clusters', when: ['managed'] }],
   'rds.describeInstance': [{ actions: ['rds:DescribeDBInstances'], on: 'rds-instances' }],
   'rds.createInstance': [
     { actions: ['rds:CreateDBInstance'], on: 'writer-instances', when: ['pipeline-tags'] },
@@ -259,14 +273,25 @@ export const FUNCTION_CALLS: Record<FunctionName, PortCall[]> = {
   // the cluster once they are gone.
   'check-delete-status': [...WAITING, HAND_BACK, 'state.PutItem', 'rds.describeCluster', 'rds.deleteInstance', 'rds.describeInstance', 'rds.deleteCluster'],
   // The cluster only: RDS creates instances once the restored cluster is available.
-  'restore-snapshot': [...RUNNER, HAND_BACK, 'rds.restoreClusterFromSnapshot', 'rds.describeCluster'],
+  'restore-snapshot': [...RUNNER, HAND_BACK, 'rds.restoreClusterFromSnapshot', 'rds.restoreClusterToPointInTime', 'rds.describeCluster'],
   // Creates the writer once the restored cluster is available (recording it in the resource index).
   'check-restore-status': [...WAITING, HAND_BACK, 'state.PutItem', 'rds.describeCluster', 'rds.describeInstance', 'rds.createInstance'],
   'setup-db-users': [...RUNNER, HAND_BACK, 'secrets.getJson', 'secrets.putJson', 'rds.modifyClusterMasterPassword', 'db.configureUsers', 'db.verifyLogin'],
+  // Swap: rename the old target away, then the new cluster in (each name indexed for its RDS events).
+  'swap-out': [...WAITING, HAND_BACK, 'state.PutItem', 'rds.describeCluster', 'rds.renameCluster'],
+  'swap-in': [...WAITING, HAND_BACK, 'state.PutItem', 'rds.describeCluster', 'rds.renameCluster'],
+  // Swap: delete the old cluster as delete-rds deletes a replaced target.
+  'retire-cluster': [...RUNNER, HAND_BACK, 'state.PutItem', 'rds.describeCluster', 'rds.deleteInstance', 'rds.describeInstance', 'rds.deleteCluster'],
   // Deletes the temporary copy; final snapshot retention lists the target's manual snapshots and prunes its own final ones.
   'archive-snapshot': [...RUNNER, HAND_BACK, 'rds.deleteClusterSnapshot', 'rds.listManualSnapshots'],
   'sns-notification': [
     HAND_BACK,
+    // A failed swap is put right before the operation ends (swap-compensation.ts): rename the old cluster
+    // back, or delete the temporary one.
+    'rds.describeCluster',
+    'rds.renameCluster',
+    'rds.deleteInstance',
+    'rds.deleteCluster',
     'state.GetItem',
     'state.PutItem', // records a request that never became an operation
     'state.UpdateItem',

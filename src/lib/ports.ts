@@ -35,7 +35,11 @@ export interface ClusterInfo {
   /** RDS status: creating | available | deleting | failed | inaccessible-encryption-credentials ... */
   status: string;
   engine: string;
+  engineVersion?: string;
   deletionProtection: boolean;
+  /** The point-in-time window (absent until RDS knows it, e.g. while the cluster is being created). */
+  earliestRestorableTime?: string;
+  latestRestorableTime?: string;
   endpoint?: string;
   readerEndpoint?: string;
   port?: number;
@@ -76,6 +80,18 @@ export interface RestoreClusterInput {
   tags: Record<string, string>;
 }
 
+/** A clone (copy-on-write, at the latest restorable time) or a full copy at `restoreTime` (or the latest) of a live cluster. */
+export interface RestoreToPointInTimeInput {
+  clusterId: string;
+  sourceClusterId: string;
+  type: 'copy-on-write' | 'full-copy';
+  /** ISO time; absent: the latest restorable time (always so for copy-on-write). */
+  restoreTime?: string;
+  subnetGroup?: string;
+  securityGroupIds: string[];
+  tags: Record<string, string>;
+}
+
 export interface CreateInstanceInput {
   instanceId: string;
   clusterId: string;
@@ -93,13 +109,16 @@ export interface Rds {
   describeClusterSnapshot(region: string, snapshotId: string): Promise<SnapshotInfo | undefined>;
   /** Automated cluster snapshots of a cluster, newest first. */
   listAutomatedSnapshots(region: string, clusterId: string): Promise<SnapshotInfo[]>;
-  /** Manual cluster snapshots of a cluster (it may no longer exist: a deleted cluster's final snapshots), newest first. */
-  listManualSnapshots(region: string, clusterId: string): Promise<SnapshotInfo[]>;
+  /** Manual cluster snapshots of a cluster (it may no longer exist: a deleted cluster's final snapshots), or of the whole region; newest first. */
+  listManualSnapshots(region: string, clusterId?: string): Promise<SnapshotInfo[]>;
   copyClusterSnapshot(input: CopySnapshotInput): Promise<SnapshotInfo>;
   deleteClusterSnapshot(region: string, snapshotId: string): Promise<void>;
   describeCluster(region: string, clusterId: string): Promise<ClusterInfo | undefined>;
   deleteCluster(region: string, input: { clusterId: string; finalSnapshotId?: string }): Promise<void>;
   restoreClusterFromSnapshot(region: string, input: RestoreClusterInput): Promise<ClusterInfo>;
+  restoreClusterToPointInTime(region: string, input: RestoreToPointInTimeInput): Promise<ClusterInfo>;
+  /** Renames a cluster now (its endpoints follow its identifier); completes later, with RDS-EVENT-0172. */
+  renameCluster(region: string, clusterId: string, newClusterId: string): Promise<void>;
   describeInstance(region: string, instanceId: string): Promise<InstanceInfo | undefined>;
   createInstance(region: string, input: CreateInstanceInput): Promise<InstanceInfo>;
   deleteInstance(region: string, instanceId: string): Promise<void>;

@@ -49,6 +49,7 @@ export function replacementProblem(
   cluster: ClusterInfo,
   deleteExisting: boolean,
   config: Pick<Config, 'PROTECTED_CLUSTER_PATTERN' | 'DELETION_ALLOW_LIST'>,
+  strategy: 'replace' | 'swap' = 'replace',
 ): { code: 'TargetExists' | 'DeletionRefused'; message: string } | undefined {
   if (!deleteExisting) {
     return {
@@ -57,7 +58,15 @@ export function replacementProblem(
     };
   }
   const verdict = deletionVerdict(cluster, config);
-  return verdict.allowed ? undefined : { code: 'DeletionRefused', message: verdict.reason };
+  if (!verdict.allowed) return { code: 'DeletionRefused', message: verdict.reason };
+  // A swap renames the old cluster before deleting it: the allow-list names it by its old name only.
+  if (strategy === 'swap' && cluster.tags[MANAGED_BY_TAG] !== MANAGED_BY_VALUE) {
+    return {
+      code: 'DeletionRefused',
+      message: `cluster ${cluster.clusterId} is allow-listed but not tagged ${MANAGED_BY_TAG}=${MANAGED_BY_VALUE}: a swap renames it before deleting it, which the allow-list does not cover; use strategy replace, or tag it`,
+    };
+  }
+  return undefined;
 }
 
 /** The engines whose user setup (setup-db-users, src/lib/db-admin.ts: PostgreSQL's `pg`) the pipeline supports. */
@@ -83,13 +92,15 @@ export function requestProblem(
 }
 
 /**
- * Refuses a snapshot whose engine the user setup does not speak (today: anything but aurora-postgresql),
- * checked by snapshot-check once the snapshot is known — before anything is copied or deleted.
+ * Refuses a snapshot (or, for a clone or point-in-time restore, a source cluster) whose engine the user setup
+ * does not speak (today: anything but aurora-postgresql), checked by snapshot-check once the source is known —
+ * before anything is copied, cloned or deleted.
  */
-export function engineProblem(snapshot: { snapshotId: string; engine: string }): RequestRefusal | undefined {
-  if ((SUPPORTED_ENGINES as readonly string[]).includes(snapshot.engine)) return undefined;
+export function engineProblem(source: { snapshotId: string; engine: string } | { clusterId: string; engine: string }): RequestRefusal | undefined {
+  if ((SUPPORTED_ENGINES as readonly string[]).includes(source.engine)) return undefined;
+  const what = 'snapshotId' in source ? `snapshot ${source.snapshotId}` : `source cluster ${source.clusterId}`;
   return {
     code: 'UnsupportedEngine',
-    message: `snapshot ${snapshot.snapshotId} is ${snapshot.engine}; the user setup supports ${SUPPORTED_ENGINES.join(', ')} only, so nothing was copied or deleted`,
+    message: `${what} is ${source.engine}; the user setup supports ${SUPPORTED_ENGINES.join(', ')} only, so nothing was copied, cloned or deleted`,
   };
 }

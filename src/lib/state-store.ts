@@ -339,6 +339,32 @@ export class StateStore {
   }
 
   /**
+   * A wait step's first check (it claims nothing): records when it started waiting, so its duration — and
+   * the metrics derived from it — run from its first check to its completion. Kept if already there.
+   */
+  async markWaiting(state: OperationState, step: StepName, now: Date): Promise<void> {
+    if (state.steps[step]) return;
+    const record: StepRecord = { status: 'RUNNING', started_at: now.toISOString(), attempts: 0 };
+    await this.conditional(() =>
+      this.dynamo.send(
+        new UpdateCommand(
+          withNames(
+            {
+              TableName: this.table,
+              Key: { operation_id: state.operation_id },
+              UpdateExpression: 'SET #steps.#step = if_not_exists(#steps.#step, :record)',
+              ConditionExpression: `attribute_exists(operation_id) AND ${TERMINAL_CONDITION}`,
+              ExpressionAttributeValues: { ':record': record, ...TERMINAL_VALUES },
+            },
+            { '#step': step },
+          ),
+        ),
+      ),
+    );
+    state.steps[step] ??= record;
+  }
+
+  /**
    * Adds retries to the operation's retry_count when no step outcome carries them (a wait step's check
    * that retried and is still waiting). Ignored once the operation has ended.
    */

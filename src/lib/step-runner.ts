@@ -249,6 +249,7 @@ export async function runStep(step: Step, deps: Dependencies, record: SQSRecord)
     case 'waiting': {
       // No outcome is recorded while waiting, so the check's retries are counted on their own.
       await store.countRetries(operationId, retries, at);
+      await store.markWaiting(state, step.name, at);
       // After an RDS event the re-check chain is already armed: only the started event and re-checks extend it.
       const attempt = nextAttempt(parsed, result.check);
       if (attempt !== undefined) {

@@ -47,6 +47,8 @@ export const configSchema = z.object({
   COPY_RECHECK_SECONDS: positiveInt('COPY_RECHECK_SECONDS').default(60),
   /** Safety-net re-check while waiting for RDS events (deletion, restore). */
   SAFETY_RECHECK_SECONDS: positiveInt('SAFETY_RECHECK_SECONDS').default(300),
+  /** Re-check while a swap's rename completes (woken sooner by RDS-EVENT-0172). Scheduler has one-minute precision. */
+  RENAME_RECHECK_SECONDS: positiveInt('RENAME_RECHECK_SECONDS').default(60),
   /** Cluster names that can never be deleted (regular expression, case-insensitive). */
   PROTECTED_CLUSTER_PATTERN: z
     .string()
@@ -65,6 +67,11 @@ export const configSchema = z.object({
    * reference), so the list is compared (and turned into IAM ARNs) in lowercase.
    */
   DELETION_ALLOW_LIST: commaList.default([]).transform((ids) => ids.map((id) => id.toLowerCase())),
+  /**
+   * Live clusters that may be cloned (Aurora fast clone) or restored to a point in time. Empty: requests with
+   * source clone or point-in-time are refused. Lowercase, as RDS stores identifiers.
+   */
+  CLONE_SOURCE_CLUSTERS: commaList.default([]).transform((ids) => ids.map((id) => id.toLowerCase())),
   /**
    * Regions other than REGION that the pipeline restores into. RDS events are regional: each of these
    * regions needs the forwarding rule of its default bus (deployed per region, docs/deploy.md); a target

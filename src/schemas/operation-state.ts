@@ -14,6 +14,9 @@ export const OPERATION_STATUSES = [
   'RESTORE_IN_PROGRESS',
   'CLUSTER_AVAILABLE',
   'USERS_CONFIGURED',
+  'SWAP_IN_PROGRESS',
+  'SWAPPED',
+  'RETIRING_OLD_CLUSTER',
   'SUCCEEDED',
   'FAILED',
 ] as const;
@@ -53,6 +56,10 @@ export const operationMetrics = z.object({
   delete_duration_seconds: z.number().optional(),
   restore_duration_seconds: z.number().optional(),
   user_setup_duration_seconds: z.number().optional(),
+  /** Swap: from the old cluster's rename to the new cluster's (the target name serves no database in between). */
+  swap_duration_seconds: z.number().optional(),
+  /** How long the target's name served no database: replace, from deleting the old cluster to the new one being available; swap, the renames. */
+  target_unavailable_seconds: z.number().optional(),
   archive_duration_seconds: z.number().optional(),
   total_duration_seconds: z.number().optional(),
   error_count: z.number().int(),
@@ -84,6 +91,11 @@ export const operationState = z.object({
     delete_existing: z.boolean(),
     keep_snapshot: z.boolean(),
     skip_final_snapshot: z.boolean(),
+    /** replace | swap (absent in operations recorded before strategies existed: replace). */
+    strategy: z.enum(['replace', 'swap']).optional(),
+    /** snapshot | clone | point-in-time (absent: snapshot). */
+    source: z.enum(['snapshot', 'clone', 'point-in-time']).optional(),
+    restore_time: z.string().optional(),
     requested_by: z.string().optional(),
   }),
   snapshot_details: z.object({
@@ -108,6 +120,8 @@ export const operationState = z.object({
     port: z.number().optional(),
     deleted_existing_cluster: z.boolean().optional(),
     final_snapshot_id: z.string().optional(),
+    /** Swap: the old cluster's name once renamed away, until it is retired. */
+    retired_cluster_id: z.string().optional(),
     /** Instances delete-rds could not delete yet (creating or modifying): check-delete-status deletes them later. */
     instances_not_yet_deleted: z.array(z.string()).optional(),
     master_secret_name: z.string().optional(),
@@ -167,6 +181,9 @@ export function parametersFrom(r: RestoreRequest): OperationState['parameters'] 
     delete_existing: r.deleteExisting,
     keep_snapshot: r.keepSnapshot,
     skip_final_snapshot: r.skipFinalSnapshot,
+    strategy: r.strategy,
+    source: r.source,
+    restore_time: r.restoreTime,
     requested_by: r.requestedBy,
   };
 }
@@ -181,9 +198,14 @@ export function deriveMetrics(s: Pick<OperationState, 'steps' | 'start_time' | '
   return {
     snapshot_validation_duration_seconds: st['snapshot-check']?.duration_seconds,
     snapshot_copy_duration_seconds: secondsBetween(st['copy-snapshot']?.started_at, done('check-copy-status') ?? done('copy-snapshot')),
-    delete_duration_seconds: secondsBetween(st['delete-rds']?.started_at, done('check-delete-status') ?? done('delete-rds')),
+    // The old cluster's deletion: clearing the target (replace) or retiring it once swapped (swap).
+    delete_duration_seconds: st['retire-cluster']
+      ? secondsBetween(st['retire-cluster'].started_at, done('check-delete-status') ?? done('retire-cluster'))
+      : secondsBetween(st['delete-rds']?.started_at, done('check-delete-status') ?? done('delete-rds')),
     restore_duration_seconds: secondsBetween(st['restore-snapshot']?.started_at, done('check-restore-status')),
     user_setup_duration_seconds: st['setup-db-users']?.duration_seconds,
+    swap_duration_seconds: secondsBetween(st['swap-out']?.started_at, done('swap-in')),
+    target_unavailable_seconds: targetUnavailableSeconds(st),
     archive_duration_seconds: st['archive-snapshot']?.duration_seconds,
     total_duration_seconds: secondsBetween(s.start_time, endTime),
     error_count: s.metrics.error_count,
@@ -191,4 +213,31 @@ export function deriveMetrics(s: Pick<OperationState, 'steps' | 'start_time' | '
   };
 }
 
+/**
+ * How long the target name served no database, when there was one to replace: replace — from the old
+ * cluster's deletion (its instances go first) to the new cluster and writer being available; swap — from
+ * the old cluster's rename (swap-out's first check) to the new cluster having the name.
+ */
+function targetUnavailableSeconds(st: OperationState['steps']): number | undefined {
+  const outcome = (n: StepName) => st[n]?.outcome?.detail as Record<string, unknown> | undefined;
+  if (st['swap-in']?.finished_at) return outcome('swap-out')?.renamed ? secondsBetween(st['swap-out']?.started_at, st['swap-in']?.finished_at) : undefined;
+  if (outcome('delete-rds') && st['delete-rds']?.outcome?.type === 'ClusterDeletionStarted') return secondsBetween(st['delete-rds']?.finished_at, st['check-restore-status']?.finished_at);
+  return undefined;
+}
+
+/** Every step, in the order they appear (audit lines of one instant sort by it). */
 export const PIPELINE_ORDER: readonly StepName[] = STEP_NAMES;
+
+/** The steps only the swap strategy runs. */
+export const SWAP_STEPS: readonly StepName[] = ['swap-out', 'swap-in', 'retire-cluster'];
+
+/**
+ * The order an operation's steps run in. Replace clears the target before the restore; swap restores
+ * first, then swaps the names and retires the old cluster (check-delete-status follows retire-cluster).
+ */
+export function pipelineOrder(strategy: 'replace' | 'swap' = 'replace'): StepName[] {
+  if (strategy === 'replace') return STEP_NAMES.filter((s) => !SWAP_STEPS.includes(s));
+  const order: StepName[] = STEP_NAMES.filter((s) => s !== 'check-delete-status');
+  order.splice(order.indexOf('retire-cluster') + 1, 0, 'check-delete-status');
+  return order;
+}

@@ -3,6 +3,7 @@ import {
   calendarDate,
   clusterIdentifier,
   instanceClass,
+  isoTimestamp,
   region,
   securityGroupId,
   snapshotIdentifier,
@@ -28,9 +29,39 @@ export const restoreRequest = z
     deleteExisting: z.boolean().default(false),
     keepSnapshot: z.boolean().default(false),
     skipFinalSnapshot: z.boolean().default(false),
+    /**
+     * `replace` deletes the existing target, then restores under its name (the target name serves no
+     * database meanwhile); `swap` restores under a temporary name while the old cluster keeps serving,
+     * then swaps the names and retires the old cluster.
+     */
+    strategy: z.enum(['replace', 'swap'], { error: (i) => `expected replace or swap, got ${JSON.stringify(i.input)}` }).default('replace'),
+    /**
+     * `snapshot` restores a cluster snapshot (copied to the target region when needed); `clone` is an
+     * Aurora fast clone (copy-on-write) of the live source cluster; `point-in-time` a full copy of the
+     * source cluster at `restoreTime` (or its latest restorable time). Clones and point-in-time restores
+     * stay in the source cluster's region.
+     */
+    source: z
+      .enum(['snapshot', 'clone', 'point-in-time'], { error: (i) => `expected snapshot, clone or point-in-time, got ${JSON.stringify(i.input)}` })
+      .default('snapshot'),
+    restoreTime: isoTimestamp.optional(),
     requestedBy: z.string().max(128, 'expected at most 128 characters').optional(),
   })
   .superRefine((r, ctx) => {
+    if (r.source !== 'snapshot') {
+      if (!r.sourceClusterId) ctx.addIssue({ code: 'custom', path: ['sourceClusterId'], message: `expected the source cluster to ${r.source === 'clone' ? 'clone' : 'restore to a point in time'}` });
+      if (r.snapshotId || r.snapshotDate) ctx.addIssue({ code: 'custom', path: [r.snapshotId ? 'snapshotId' : 'snapshotDate'], message: `a ${r.source} restore takes no snapshot` });
+      if (r.sourceRegion !== r.targetRegion) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['targetRegion'],
+          message: `a ${r.source} restore stays in the source cluster's region: expected ${r.sourceRegion}, got ${r.targetRegion} (restore a snapshot to change regions)`,
+        });
+      }
+      if (r.restoreTime && r.source === 'clone') ctx.addIssue({ code: 'custom', path: ['restoreTime'], message: 'a clone is taken at the latest restorable time: restoreTime is for point-in-time' });
+      return;
+    }
+    if (r.restoreTime) ctx.addIssue({ code: 'custom', path: ['restoreTime'], message: 'expected restoreTime only with source point-in-time' });
     if (!r.snapshotId && !r.sourceClusterId) {
       ctx.addIssue({
         code: 'custom',

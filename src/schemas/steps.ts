@@ -1,6 +1,10 @@
 import { z } from 'zod';
 
-/** The ten steps of the seed, in pipeline order, plus the two guards the choreography adds. */
+/**
+ * The ten steps of the seed, in pipeline order, with the three of the swap strategy (after the users are
+ * set up on the new cluster: rename the old one away, the new one in, retire the old one), plus the two
+ * guards the choreography adds.
+ */
 export const STEP_NAMES = [
   'snapshot-check',
   'copy-snapshot',
@@ -10,6 +14,9 @@ export const STEP_NAMES = [
   'restore-snapshot',
   'check-restore-status',
   'setup-db-users',
+  'swap-out',
+  'swap-in',
+  'retire-cluster',
   'archive-snapshot',
   'sns-notification',
 ] as const;
@@ -21,6 +28,6 @@ export const anyStepName = z.enum([...STEP_NAMES, ...GUARD_NAMES]);
 export type AnyStepName = z.infer<typeof anyStepName>;
 
 /** The waits that are re-checked by one-time schedules, and the step that performs each. */
-export const CHECKS = { copy: 'check-copy-status', delete: 'check-delete-status', restore: 'check-restore-status' } as const;
-export const checkName = z.enum(['copy', 'delete', 'restore']);
+export const CHECKS = { copy: 'check-copy-status', delete: 'check-delete-status', restore: 'check-restore-status', 'swap-out': 'swap-out', 'swap-in': 'swap-in' } as const;
+export const checkName = z.enum(['copy', 'delete', 'restore', 'swap-out', 'swap-in']);
 export type CheckName = z.infer<typeof checkName>;

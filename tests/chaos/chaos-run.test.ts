@@ -8,6 +8,7 @@ import {
   noLockLeft,
   oneNotification,
   replayResumed,
+  swapKeepsTheName,
   terminalExactlyOnce,
   type RunObservation,
 } from '../../src/chaos/invariants';
@@ -145,6 +146,18 @@ describe('each invariant fails when what it guards is broken', () => {
     line.timestamp = '2000-01-01T00:00:00.000Z';
     line.sk = `${line.timestamp}#setup-db-users#X`;
     expect(auditTrailComplete(o2).violations.join('\n')).toMatch(/before the step ahead of it/);
+  });
+
+  it('swap-keeps-the-name: the new cluster deleted after a swap, or the target name left empty without a word', () => {
+    const o = run();
+    expect(swapKeepsTheName(o).ok).toBe(true);
+    const swapped = o.operations.find((x) => x.plan.request.strategy === 'swap' && x.state?.status === 'SUCCEEDED')!;
+    const region = swapped.plan.request.targetRegion;
+    const target = swapped.plan.request.targetClusterId;
+    o.history.push({ at: '', atMs: Number.MAX_SAFE_INTEGER, region, kind: 'cluster', id: target, from: 'available', to: 'deleting' });
+    expect(swapKeepsTheName(o).violations.join('\n')).toMatch(/its new cluster \(.*\) was deleted after a successful swap/);
+    o.history.push({ at: '', atMs: Number.MAX_SAFE_INTEGER, region, kind: 'cluster', id: target, from: 'deleting', to: null });
+    expect(swapKeepsTheName(o).violations.join('\n')).toMatch(/has no cluster after the operation ended SUCCEEDED/);
   });
 
   it('replay-resumed: a step finished before the replay was redone after it', () => {

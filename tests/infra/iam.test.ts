@@ -26,7 +26,7 @@ import { SUBSCRIPTIONS } from '../../src/events/subscriptions';
 import { FUNCTION_CALLS, FUNCTION_NAMES, isStepFunction, type FunctionName, type PortCall } from '../../src/infra/permissions';
 import { ids, namesFor } from '../../src/infra/template';
 import { forwarderIds } from '../../src/infra/template/forwarder';
-import { copiedSnapshotId, finalSnapshotId, masterSecretName, writerInstanceId } from '../../src/lib/steps/names';
+import { copiedSnapshotId, finalSnapshotId, masterSecretName, writerInstanceId, temporaryClusterId } from '../../src/lib/steps/names';
 import { replayRuleName } from '../../src/lib/aws/replay-rule-names';
 import { MANAGED_BY_TAG, MANAGED_BY_VALUE, OPERATION_TAG } from '../../src/lib/tags';
 import { ACCOUNT, KMS_KEY, PIPELINE_REGION, SOURCE_KEY, STAGE, TARGET_KEY, TARGET_REGION, cleanUp, packaged, type Packaged, type Template } from './fixture';
@@ -266,6 +266,8 @@ const W = {
   copiedSnapshot: rds(TARGET_REGION, 'cluster-snapshot', copiedSnapshotId(OP, SOURCE_SNAPSHOT)),
   finalSnapshot: rds(TARGET_REGION, 'cluster-snapshot', finalSnapshotId(OP, TARGET)),
   writer: rds(TARGET_REGION, 'db', writerInstanceId(TARGET)),
+  temporaryCluster: rds(TARGET_REGION, 'cluster', temporaryClusterId(OP, TARGET)),
+  cloneSource: rds(TARGET_REGION, 'cluster', 'aurora-dev-source'),
   allowListedCluster: rds(TARGET_REGION, 'cluster', ALLOW_LISTED),
   allowListedInstance: rds(TARGET_REGION, 'db', `${ALLOW_LISTED}-instance-1`),
   subnetGroup: rds(TARGET_REGION, 'subgrp', 'staging-db-subnets'),
@@ -366,6 +368,20 @@ function requestsOf(call: PortCall, fn: FunctionName): Req[] {
         { action: 'kms:DescribeKey', resource: TARGET_KEY, context: via('rds', TARGET_REGION) },
         { action: 'kms:CreateGrant', resource: SOURCE_KEY, context: via('rds'), why: 'same-region restore of a snapshot encrypted with a source key' },
         { action: 'kms:DescribeKey', resource: SOURCE_KEY, context: via('rds') },
+      ];
+    case 'rds.restoreClusterToPointInTime':
+      return [
+        { action: 'rds:RestoreDBClusterToPointInTime', resource: W.cloneSource, context: pipelineTags, why: 'the live source cluster' },
+        { action: 'rds:RestoreDBClusterToPointInTime', resource: W.temporaryCluster, context: pipelineTags, why: 'the new cluster (swap: its temporary name)' },
+        { action: 'rds:RestoreDBClusterToPointInTime', resource: W.subnetGroup, context: pipelineTags },
+        { action: 'rds:RestoreDBClusterToPointInTime', resource: W.clusterParameterGroup, context: pipelineTags },
+        { action: 'rds:RestoreDBClusterToPointInTime', resource: W.optionGroup, context: pipelineTags },
+        { action: 'rds:AddTagsToResource', resource: W.temporaryCluster, context: tagOnCreate },
+      ];
+    case 'rds.renameCluster':
+      return [
+        { action: 'rds:ModifyDBCluster', resource: W.targetCluster, context: managed('cluster'), why: 'swap-out: the old target, renamed away' },
+        { action: 'rds:ModifyDBCluster', resource: W.temporaryCluster, context: managed('cluster'), why: 'swap-in: the new cluster, renamed to the target' },
       ];
     case 'rds.describeInstance':
       return [{ action: 'rds:DescribeDBInstances', resource: W.writer }];

@@ -138,7 +138,17 @@ const RARE: Partial<Record<FunctionName, Partial<Record<PortCall, string>>>> = {
   'copy-snapshot': { ...HANDED_BACK, 'rds.describeClusterSnapshot': 'the copy already exists: is it our own earlier attempt?' },
   'delete-rds': { ...HANDED_BACK, 'rds.deleteCluster': 'a target cluster that has no instances left is deleted at once' },
   'restore-snapshot': { ...HANDED_BACK, 'rds.describeCluster': 'the cluster already exists: is it our own earlier attempt?' },
-  'sns-notification': { ...HANDED_BACK, 'state.PutItem': 'a request that never became an operation (invalid request) is recorded' },
+  'retire-cluster': {
+    ...HANDED_BACK,
+    'rds.describeInstance': 'an instance of the old cluster RDS refuses to delete yet: deleting, or creating?',
+    'rds.deleteCluster': 'an old cluster with no instances left is deleted at once (as in delete-rds)',
+  },
+  'sns-notification': {
+    ...HANDED_BACK,
+    'state.PutItem': 'a request that never became an operation (invalid request) is recorded',
+    'rds.renameCluster': 'a swap that failed between its renames: the old cluster is renamed back (tests/integration/swap-and-sources.test.ts)',
+    'rds.deleteInstance': "a swap's temporary cluster that failed with its writer: the writer is deleted first",
+  },
   'snapshot-check': { ...HANDED_BACK, 'rds.describeClusterSnapshot': 'requests naming a snapshot id (the local scenario restores by date)' },
 };
 
@@ -155,10 +165,19 @@ describe('the permission table lists exactly what the steps call', () => {
       ...(await run({ poison: 'sns-notification', env: { STATE_MACHINE_TIMEOUT_SECONDS: '86400' }, requests: [{ snapshotDate: '2025-01-01' }] })),
       // RDS fails the restore
       ...(await run({ scenario: parseScenario({ ...structuredClone(DEFAULT_SCENARIO), failRestoreOf: ['aurora-staging'] }) })),
-      // the target has an instance still being created: delete-rds cannot delete it yet, check-delete-status does later
-      ...(await run({ scenario: withCreatingReader(), requests: [{ targetRegion: 'us-east-1', targetClusterId: 'aurora-dev', subnetGroup: undefined }] })),
+      // the target has an instance still being created: delete-rds cannot delete it yet, check-delete-status does later;
+      // then a fast clone of aurora-prod swapped in for it
+      ...(await run({
+        scenario: withCreatingReader(),
+        requests: [
+          { targetRegion: 'us-east-1', targetClusterId: 'aurora-dev', subnetGroup: undefined },
+          { targetRegion: 'us-east-1', targetClusterId: 'aurora-dev', subnetGroup: undefined, source: 'clone', strategy: 'swap', snapshotDate: undefined },
+        ],
+      })),
+      // a swap whose restore RDS fails: the temporary cluster is deleted before the operation ends
+      ...(await run({ scenario: parseScenario({ ...structuredClone(DEFAULT_SCENARIO), failRestoreOf: ['aurora-staging-new-*'] }), requests: [{ strategy: 'swap' }] })),
     ];
-    expect(statuses).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'FAILED', 'FAILED', 'FAILED', 'FAILED', 'SUCCEEDED']);
+    expect(statuses).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'FAILED', 'FAILED', 'FAILED', 'FAILED', 'SUCCEEDED', 'SUCCEEDED', 'FAILED']);
   }, 120_000);
 
   for (const fn of Object.keys(FUNCTION_CALLS) as FunctionName[]) {
@@ -231,6 +250,9 @@ describe('the permission table grants every command the adapters send', () => {
     'rds.deleteCluster': () => rds.deleteCluster(region, { clusterId: 'c', finalSnapshotId: 'f' }),
     'rds.restoreClusterFromSnapshot': () =>
       rds.restoreClusterFromSnapshot(region, { clusterId: 'c', snapshotId: 's', engine: 'aurora-postgresql', securityGroupIds: [], tags: { a: 'b' } }),
+    'rds.restoreClusterToPointInTime': () =>
+      rds.restoreClusterToPointInTime(region, { clusterId: 'c', sourceClusterId: 's', type: 'copy-on-write', securityGroupIds: [], tags: { a: 'b' } }),
+    'rds.renameCluster': () => rds.renameCluster(region, 'c', 'c-old-x'),
     'rds.describeInstance': () => rds.describeInstance(region, 'i'),
     'rds.createInstance': () => rds.createInstance(region, { instanceId: 'i', clusterId: 'c', instanceClass: 'db.r6g.large', engine: 'aurora-postgresql', tags: {} }),
     'rds.deleteInstance': () => rds.deleteInstance(region, 'i'),

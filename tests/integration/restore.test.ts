@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LocalPipeline, type LocalPipelineOptions } from '../../src/lib/local/pipeline';
 import { DEFAULT_SCENARIO, parseScenario } from '../../src/lib/local/scenario';
 import { createFaultPlan } from '../../src/lib/local/faults';
-import { PIPELINE_ORDER } from '../../src/schemas/operation-state';
+import { pipelineOrder } from '../../src/schemas/operation-state';
 
 /**
  * Whole restores through the local runtime: the real handlers and subscription table over dynalite,
@@ -51,7 +51,7 @@ describe('a restore end to end', () => {
     expect(state.restore_details).toMatchObject({ cluster_id: 'aurora-staging', deleted_existing_cluster: true, users: ['app'] });
     expect(state.restore_details.writer_endpoint).toMatch(/^aurora-staging\.cluster-.*\.us-west-2\.rds\.amazonaws\.com$/);
     // every step ran once, in pipeline order
-    for (const step of PIPELINE_ORDER.filter((s) => s !== 'sns-notification')) expect(state.steps[step]?.status, step).toBe('DONE');
+    for (const step of pipelineOrder('replace').filter((s) => s !== 'sns-notification')) expect(state.steps[step]?.status, step).toBe('DONE');
     expect(mutatingCalls(p)).toEqual({ copy: 1, restore: 1, createInstance: 1, deleteCluster: 1, deleteInstance: 1, deleteSnapshot: 1, modify: 1 });
     // the seed's metrics: the copy took the simulated 12 minutes, the whole restore ~37
     expect(state.metrics.snapshot_copy_duration_seconds).toBe(720);
@@ -173,7 +173,7 @@ describe('duplicates, reordering and lost events', () => {
     const published = p.bus.archive.list().length;
     expect(delivered).toBeGreaterThan(published); // duplicates really were delivered
     expect(mutatingCalls(p)).toEqual({ copy: 1, restore: 1, createInstance: 1, deleteCluster: 1, deleteInstance: 1, deleteSnapshot: 1, modify: 1 });
-    for (const step of PIPELINE_ORDER.filter((s) => s !== 'sns-notification' && !s.startsWith('check-'))) {
+    for (const step of pipelineOrder('replace').filter((s) => s !== 'sns-notification' && !s.startsWith('check-'))) {
       expect(state.steps[step].attempts, step).toBe(1);
     }
     expect(notes).toHaveLength(1);

@@ -199,13 +199,18 @@ describe('SUBSCRIPTIONS patterns', () => {
   const expected: Record<string, string[]> = {
     RestoreRequested: ['snapshot-check'],
     SnapshotValidated: ['copy-snapshot'],
+    SourceClusterValidated: ['delete-rds'],
     CopyStarted: ['check-copy-status'],
     CopyCompleted: ['delete-rds'],
     ClusterDeletionStarted: ['check-delete-status'],
     TargetCleared: ['restore-snapshot'],
     ClusterRestoreStarted: ['check-restore-status'],
     ClusterAvailable: ['setup-db-users'],
-    UsersConfigured: ['archive-snapshot'],
+    // The example is a swap's (strategy: swap): it goes on to the renames; replace's goes to archive-snapshot (below).
+    UsersConfigured: ['swap-out'],
+    TargetVacated: ['swap-in'],
+    ClustersSwapped: ['retire-cluster'],
+    OldClusterRetired: ['archive-snapshot'],
     RestoreSucceeded: ['sns-notification'],
     RestoreFailed: ['sns-notification'],
     OperationDeadlineReached: ['watchdog'],
@@ -215,10 +220,17 @@ describe('SUBSCRIPTIONS patterns', () => {
     expect(consumersOf(domainEnvelope(name, EXAMPLES[name]))).toEqual(expected[name]);
   });
 
+  it('UsersConfigured of a replace goes to archive-snapshot, of a swap to swap-out — never both', () => {
+    expect(consumersOf(domainEnvelope('UsersConfigured', { ...EXAMPLES.UsersConfigured, strategy: 'replace' }))).toEqual(['archive-snapshot']);
+    expect(consumersOf(domainEnvelope('UsersConfigured', { ...EXAMPLES.UsersConfigured, strategy: 'swap' }))).toEqual(['swap-out']);
+  });
+
   it.each([
     ['copy', 'check-copy-status'],
     ['delete', 'check-delete-status'],
     ['restore', 'check-restore-status'],
+    ['swap-out', 'swap-out'],
+    ['swap-in', 'swap-in'],
   ])('RecheckDue for check %s reaches only %s', (check, step) => {
     expect(consumersOf(domainEnvelope('RecheckDue', { ...EXAMPLES.RecheckDue, check }))).toEqual([step]);
   });

@@ -342,7 +342,7 @@ describe('LocalRuntime', () => {
 
   it('toJSON / restore: messages waiting in a queue survive into a new runtime (a later CLI invocation)', async () => {
     const first = world({ handlers: () => ({}) }); // no handler: the message waits
-    first.put('UsersConfigured');
+    first.put('UsersConfigured', { strategy: 'replace' });
     await first.runtime.runUntilIdle();
     const saved = JSON.parse(JSON.stringify(first.runtime));
     expect(saved['aurora-restore-archive-snapshot']).toHaveLength(1);

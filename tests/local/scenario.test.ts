@@ -24,7 +24,7 @@ describe('scenario schema', () => {
     const s = parseScenario(minimal);
     expect(s.account).toBe('123456789012');
     expect(s.clockStart).toBe('2026-11-24T02:00:00Z');
-    expect(s.durations).toEqual({ copyMinutes: 12, restoreClusterMinutes: 15, createInstanceMinutes: 10, deleteInstanceMinutes: 6, deleteClusterMinutes: 4 });
+    expect(s.durations).toEqual({ copyMinutes: 12, restoreClusterMinutes: 15, createInstanceMinutes: 10, deleteInstanceMinutes: 6, deleteClusterMinutes: 4, renameMinutes: 1, cloneMinutes: 5, pointInTimeMinutes: 20 });
     expect(s.faults).toEqual({ seed: 1, throttleRate: 0, transientRate: 0, eventDropRate: 0, eventDuplicateRate: 0, eventLateMaxSeconds: 0 });
     expect(s.failRestoreOf).toEqual([]);
     expect(s.request).toBeUndefined();
@@ -51,7 +51,7 @@ describe('scenario schema', () => {
     [{ ...minimal, faults: { throttleRate: 2 } }, 'faults.throttleRate: expected a probability from 0 to 1'],
     [{ ...minimal, durations: { copyMinutes: 0 } }, 'durations.copyMinutes: expected a positive number of minutes'],
     [{ ...minimal, account: '42' }, 'account: expected a 12-digit AWS account id'],
-    [{ ...minimal, failRestoreOf: ['-x'] }, 'failRestoreOf.0: expected an RDS identifier'],
+    [{ ...minimal, failRestoreOf: ['-x'] }, 'failRestoreOf.0: expected a cluster id, or a prefix ending in *'],
     [
       { regions: { 'us-east-1': { clusters: [{ id: 'a1', engine: 'aurora-mysql', automatedSnapshots: { days: 0 } }] } } },
       'regions.us-east-1.clusters.0.automatedSnapshots.days: expected at least 1 day',

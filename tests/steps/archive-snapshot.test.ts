@@ -15,7 +15,7 @@ afterAll(() => dynamo.stop());
 async function usersConfigured(w: TestWorld, request: Record<string, unknown>) {
   const { id } = await w.request(request);
   await w.advance(id, 'setup-db-users');
-  const trigger = await w.publish('UsersConfigured', id, { users: ['app'], masterSecretName: `aurora-restore/clusters/${request.targetClusterId}/master` });
+  const trigger = await w.publish('UsersConfigured', id, { users: ['app'], masterSecretName: `aurora-restore/clusters/${request.targetClusterId}/master`, strategy: 'replace' });
   const state = await w.state(id);
   return { id, trigger, state, copyId: state.snapshot_details.target_snapshot_id! };
 }

@@ -35,6 +35,8 @@ import { deleteRds } from '../../src/lib/steps/delete-rds';
 import { restoreSnapshot } from '../../src/lib/steps/restore-snapshot';
 import { setupDbUsers } from '../../src/lib/steps/setup-db-users';
 import { snapshotCheck } from '../../src/lib/steps/snapshot-check';
+import { retireCluster } from '../../src/lib/steps/retire-cluster';
+import { swapIn, swapOut } from '../../src/lib/steps/swap';
 import { runStep, type Step, type StepContext } from '../../src/lib/step-runner';
 import { StateStore } from '../../src/lib/state-store';
 import { auditTableDefinition, stateTableDefinition } from '../../src/lib/tables';
@@ -110,6 +112,9 @@ export const STEPS: Record<Exclude<StepName, 'sns-notification'>, Step> = {
   'restore-snapshot': restoreSnapshot,
   'check-restore-status': checkRestoreStatus,
   'setup-db-users': setupDbUsers,
+  'swap-out': swapOut,
+  'swap-in': swapIn,
+  'retire-cluster': retireCluster,
   'archive-snapshot': archiveSnapshot,
 };
 

@@ -16,7 +16,7 @@ const notify = (w: TestWorld, envelope: EventBridgeEnvelope) => w.process(notify
 async function succeeded(w: TestWorld) {
   const { id } = await w.request(SAME_REGION);
   await w.advance(id, 'setup-db-users');
-  await w.run('archive-snapshot', await w.publish('UsersConfigured', id, { users: ['app'], masterSecretName: 'aurora-restore/clusters/restored/master' }));
+  await w.run('archive-snapshot', await w.publish('UsersConfigured', id, { users: ['app'], masterSecretName: 'aurora-restore/clusters/restored/master', strategy: 'replace' }));
   const envelope = w.lastEnvelope(id);
   expect(envelope['detail-type']).toBe('RestoreSucceeded');
   return { id, envelope };

@@ -27,7 +27,10 @@ export function requestOptions(cmd: Command): Command {
     .option('--delete-existing', 'delete an existing target cluster first (only if the safety rules allow it)')
     .option('--no-delete-existing', 'fail with TargetExists if the target cluster exists')
     .option('--keep-snapshot', 'keep the copied snapshot after the restore')
-    .option('--skip-final-snapshot', 'delete the existing cluster without a final snapshot');
+    .option('--skip-final-snapshot', 'delete the existing cluster without a final snapshot')
+    .option('--strategy <replace|swap>', 'replace: delete the existing target, then restore; swap: restore under a temporary name, then swap the names (the old cluster serves meanwhile) (default: replace)')
+    .option('--source <snapshot|clone|point-in-time>', 'restore a snapshot, clone the live source cluster (same region), or restore it to a point in time (same region) (default: snapshot)')
+    .option('--restore-time <ISO>', 'with --source point-in-time: the time to restore to (default: the latest restorable time)');
 }
 
 /** Local checks a bad request fails before anything starts: regions of the scenario, a protected target name. */

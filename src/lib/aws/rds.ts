@@ -10,13 +10,14 @@ import {
   ModifyDBClusterCommand,
   RDSClient,
   RestoreDBClusterFromSnapshotCommand,
+  RestoreDBClusterToPointInTimeCommand,
   paginateDescribeDBClusterSnapshots,
   type DBCluster,
   type DBClusterSnapshot,
   type DBInstance,
 } from '@aws-sdk/client-rds';
 import { isFault } from '../errors';
-import type { ClusterInfo, CopySnapshotInput, CreateInstanceInput, InstanceInfo, Rds, RestoreClusterInput, SnapshotInfo } from '../ports';
+import type { ClusterInfo, CopySnapshotInput, CreateInstanceInput, InstanceInfo, Rds, RestoreClusterInput, RestoreToPointInTimeInput, SnapshotInfo } from '../ports';
 import { fromTagList, sdkClientOptions, toTagList } from './client-options';
 
 export interface AwsRdsOptions {
@@ -68,13 +69,13 @@ export class AwsRds implements Rds {
     return this.listSnapshots(region, clusterId, 'automated');
   }
 
-  async listManualSnapshots(region: string, clusterId: string): Promise<SnapshotInfo[]> {
+  async listManualSnapshots(region: string, clusterId?: string): Promise<SnapshotInfo[]> {
     return this.listSnapshots(region, clusterId, 'manual');
   }
 
-  private async listSnapshots(region: string, clusterId: string, type: 'automated' | 'manual'): Promise<SnapshotInfo[]> {
+  private async listSnapshots(region: string, clusterId: string | undefined, type: 'automated' | 'manual'): Promise<SnapshotInfo[]> {
     const all: SnapshotInfo[] = [];
-    const pages = paginateDescribeDBClusterSnapshots({ client: this.client(region) }, { DBClusterIdentifier: clusterId, SnapshotType: type });
+    const pages = paginateDescribeDBClusterSnapshots({ client: this.client(region) }, { ...(clusterId ? { DBClusterIdentifier: clusterId } : {}), SnapshotType: type });
     for await (const page of pages) for (const s of page.DBClusterSnapshots ?? []) all.push(toSnapshotInfo(s, region));
     // ISO-8601 UTC strings sort chronologically; newest first.
     return all.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
@@ -152,6 +153,32 @@ export class AwsRds implements Rds {
     return toClusterInfo(required(out.DBCluster, 'RestoreDBClusterFromSnapshot', 'DBCluster'), region);
   }
 
+  /**
+   * Aurora fast clone (RestoreType copy-on-write, which takes no RestoreToTime: "Can't be specified if the
+   * RestoreType parameter is copy-on-write") or full copy. Like a snapshot restore, it creates the cluster only.
+   */
+  async restoreClusterToPointInTime(region: string, input: RestoreToPointInTimeInput): Promise<ClusterInfo> {
+    const out = await this.client(region).send(
+      new RestoreDBClusterToPointInTimeCommand({
+        DBClusterIdentifier: input.clusterId,
+        SourceDBClusterIdentifier: input.sourceClusterId,
+        RestoreType: input.type,
+        ...(input.restoreTime && input.type === 'full-copy' ? { RestoreToTime: new Date(input.restoreTime) } : { UseLatestRestorableTime: true }),
+        ...(input.subnetGroup ? { DBSubnetGroupName: input.subnetGroup } : {}),
+        VpcSecurityGroupIds: input.securityGroupIds,
+        Tags: toTagList(input.tags),
+        DeletionProtection: false,
+        CopyTagsToSnapshot: true,
+      }),
+    );
+    return toClusterInfo(required(out.DBCluster, 'RestoreDBClusterToPointInTime', 'DBCluster'), region);
+  }
+
+  /** "If the ApplyImmediately parameter is disabled, then changes to the ... NewDBClusterIdentifier values are applied during the next maintenance window." */
+  async renameCluster(region: string, clusterId: string, newClusterId: string): Promise<void> {
+    await this.client(region).send(new ModifyDBClusterCommand({ DBClusterIdentifier: clusterId, NewDBClusterIdentifier: newClusterId, ApplyImmediately: true }));
+  }
+
   async describeInstance(region: string, instanceId: string): Promise<InstanceInfo | undefined> {
     try {
       const out = await this.client(region).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: instanceId }));
@@ -226,7 +253,10 @@ export function toClusterInfo(c: DBCluster, region: string): ClusterInfo {
     region,
     status: c.Status ?? 'unknown',
     engine: c.Engine ?? '',
+    ...(c.EngineVersion ? { engineVersion: c.EngineVersion } : {}),
     deletionProtection: c.DeletionProtection ?? false,
+    ...(c.EarliestRestorableTime ? { earliestRestorableTime: new Date(c.EarliestRestorableTime).toISOString() } : {}),
+    ...(c.LatestRestorableTime ? { latestRestorableTime: new Date(c.LatestRestorableTime).toISOString() } : {}),
     ...(c.Endpoint ? { endpoint: c.Endpoint } : {}),
     ...(c.ReaderEndpoint ? { readerEndpoint: c.ReaderEndpoint } : {}),
     ...(c.Port !== undefined ? { port: c.Port } : {}),

@@ -95,10 +95,16 @@ export const scenarioSchema = z
         createInstanceMinutes: minutes('CreateDBInstance duration until the instance is available', 10),
         deleteInstanceMinutes: minutes('DeleteDBInstance duration until the instance is gone', 6),
         deleteClusterMinutes: minutes('DeleteDBCluster duration until the cluster is gone', 4),
+        renameMinutes: minutes('ModifyDBCluster NewDBClusterIdentifier duration until the cluster has its new name (undocumented by AWS)', 1),
+        cloneMinutes: minutes('RestoreDBClusterToPointInTime copy-on-write (fast clone) duration until the cluster is available', 5),
+        pointInTimeMinutes: minutes('RestoreDBClusterToPointInTime full-copy duration until the cluster is available', 20),
       })
       .prefault({})
       .describe('RDS lifecycle durations'),
-    failRestoreOf: z.array(clusterIdentifier).default([]).describe('Cluster ids whose restore ends in status failed (RDS-EVENT-0354)'),
+    failRestoreOf: z
+      .array(z.string().regex(/^[A-Za-z](?:[A-Za-z0-9]|-(?!-))*(?:\*|(?<!-))$/, 'expected a cluster id, or a prefix ending in * (e.g. aurora-staging-new-*)'))
+      .default([])
+      .describe('Cluster ids (or prefixes ending in *) whose restore ends in status failed (RDS-EVENT-0354)'),
     clockStart: isoTimestamp.default(DEFAULT_CLOCK_START).describe('Virtual time at which the scenario starts'),
     faults: z
       .strictObject({

@@ -5,11 +5,12 @@ import { applyFinalSnapshotRetention } from './retention';
 /**
  * archive-snapshot: the copied snapshot was only needed for the restore; it is deleted unless the
  * request asked to keep it. A same-region restore copied nothing and the source snapshot is not ours.
+ * It runs last: after the users are set up (replace), or once the old cluster is retired (swap).
  */
 export const archiveSnapshot: Step = {
   name: 'archive-snapshot',
   mode: 'action',
-  triggers: ['UsersConfigured'],
+  triggers: ['UsersConfigured', 'OldClusterRetired'],
 
   async run(ctx): Promise<StepResult> {
     const { state, deps } = ctx;

@@ -10,8 +10,9 @@ const RECHECK = { check: 'delete', delaySeconds: (c: Config) => c.SAFETY_RECHECK
  * check-delete-status: woken by RDS "instance deleted" / "cluster deleted" events and by safety-net
  * re-checks. While instances remain it deletes those that could not be deleted before (an instance that
  * was creating or modifying when delete-rds ran is refused by RDS until it settles); when they are gone
- * it deletes the cluster. The safety rules are checked again before either. When the cluster is gone
- * the target is clear.
+ * it deletes the cluster. The safety rules are checked again before either. When the cluster is gone:
+ * strategy replace, the target is clear (the restore follows); strategy swap, the old cluster — renamed
+ * away and replaced — is retired (the operation ends).
  */
 export const checkDeleteStatus: Step = {
   name: 'check-delete-status',
@@ -23,7 +24,19 @@ export const checkDeleteStatus: Step = {
     const { state, deps } = ctx;
     const p = state.parameters;
     const finalId = state.restore_details.final_snapshot_id;
-    const cluster = await ctx.retry(() => deps.rds.describeCluster(p.target_region, p.target_cluster_id));
+    const retiring = p.strategy === 'swap';
+    const clusterId = retiring ? state.restore_details.retired_cluster_id : p.target_cluster_id;
+    if (!clusterId) throw new Error('retired cluster id missing: swap-out has not recorded it');
+    const cluster = await ctx.retry(() => deps.rds.describeCluster(p.target_region, clusterId));
+    if (!cluster && retiring) {
+      return {
+        kind: 'done',
+        event: ctx.event('OldClusterRetired', { deleted: true, clusterId, finalSnapshotId: finalId }),
+        status: 'SWAPPED',
+        next: 'archive-snapshot',
+        audit: { type: 'OLD_CLUSTER_RETIRED', details: { cluster_id: clusterId, final_snapshot_id: finalId ?? null } },
+      };
+    }
     if (!cluster) {
       return {
         kind: 'done',

@@ -8,12 +8,13 @@ import { finalSnapshotId } from './names';
  * delete-rds: clears the target. Nothing there → `TargetCleared` (deleted: false). Something there →
  * delete it only when the request asked for it and the safety rules allow it: its instances first,
  * then (once they are gone, here or in check-delete-status) the cluster, with a final snapshot unless
- * the request said to skip it.
+ * the request said to skip it. Strategy swap: the existing target is checked the same way but kept
+ * serving (`retained`); it is renamed away and retired once the new cluster is ready.
  */
 export const deleteRds: Step = {
   name: 'delete-rds',
   mode: 'action',
-  triggers: ['CopyCompleted'],
+  triggers: ['CopyCompleted', 'SourceClusterValidated'],
 
   async run(ctx): Promise<StepResult> {
     const { state, deps } = ctx;
@@ -29,8 +30,18 @@ export const deleteRds: Step = {
         audit: { type: 'TARGET_CLEARED', details: { cluster_id: p.target_cluster_id, existed: false } },
       };
     }
-    const problem = replacementProblem(cluster, p.delete_existing, deps.config);
+    const problem = replacementProblem(cluster, p.delete_existing, deps.config, p.strategy);
     if (problem) return { kind: 'failed', ...problem };
+    if (p.strategy === 'swap') {
+      return {
+        kind: 'done',
+        event: ctx.event('TargetCleared', { deleted: false, retained: true }),
+        status: 'TARGET_CLEARED',
+        next: 'restore-snapshot',
+        patch: { restore_details: { deleted_existing_cluster: false } },
+        audit: { type: 'TARGET_KEPT_UNTIL_SWAP', details: { cluster_id: cluster.clusterId, instances: cluster.members } },
+      };
+    }
 
     const finalId = p.skip_final_snapshot ? undefined : finalSnapshotId(state.operation_id, cluster.clusterId);
     const notYet = await startDeletion(ctx, cluster, finalId);

@@ -12,6 +12,8 @@ import { enforceDeadline, handleDeadLetter } from './guards';
 import { restoreSnapshot } from './restore-snapshot';
 import { setupDbUsers } from './setup-db-users';
 import { snapshotCheck } from './snapshot-check';
+import { retireCluster } from './retire-cluster';
+import { swapIn, swapOut } from './swap';
 import { notifyOutcome } from './sns-notification';
 
 export type RecordProcessor = (deps: Dependencies, record: SQSRecord) => Promise<void>;
@@ -28,6 +30,9 @@ export const PROCESSORS: Record<AnyStepName, RecordProcessor> = {
   'restore-snapshot': viaRunner(restoreSnapshot),
   'check-restore-status': viaRunner(checkRestoreStatus),
   'setup-db-users': viaRunner(setupDbUsers),
+  'swap-out': viaRunner(swapOut),
+  'swap-in': viaRunner(swapIn),
+  'retire-cluster': viaRunner(retireCluster),
   'archive-snapshot': viaRunner(archiveSnapshot),
   'sns-notification': notifyOutcome,
   watchdog: enforceDeadline,

@@ -41,8 +41,20 @@ export const copiedSnapshotId = (operationId: string, sourceSnapshotId: string) 
 /** The final snapshot of a deleted target cluster: `<cluster>-final-<op>`. */
 export const finalSnapshotId = (operationId: string, clusterId: string) => withSuffix(clusterId, `final-${suffixOf(operationId)}`);
 
+/** Swap: the new cluster is built under `<target>-new-<op>` while the old one keeps serving. */
+export const temporaryClusterId = (operationId: string, targetClusterId: string) => withSuffix(targetClusterId, `new-${suffixOf(operationId)}`);
+
+/** Swap: the old cluster is renamed `<target>-old-<op>` before it is retired. */
+export const retiredClusterId = (operationId: string, targetClusterId: string) => withSuffix(targetClusterId, `old-${suffixOf(operationId)}`);
+
 /** The writer instance of a restored cluster: `<cluster>-writer`. */
 export const writerInstanceId = (clusterId: string) => withSuffix(clusterId, 'writer');
+
+/**
+ * A cluster endpoint after the cluster is renamed: "mydbcluster.cluster-c7tj4example.us-east-1.rds.amazonaws.com"
+ * — the first label is the cluster identifier, the rest (account and region) stays.
+ */
+export const endpointAfterRename = (endpoint: string, clusterId: string) => endpoint.replace(/^[^.]+/, clusterId);
 
 export const masterSecretName = (clusterId: string) => `aurora-restore/clusters/${clusterId.toLowerCase()}/master`;
 

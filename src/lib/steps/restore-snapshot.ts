@@ -1,14 +1,17 @@
 import { isFault } from '../errors';
+import type { ClusterInfo } from '../ports';
 import { MANAGED_BY_TAG, MANAGED_BY_VALUE, OPERATION_TAG } from '../tags';
-import type { Step, StepResult } from '../step-runner';
-import { writerInstanceId } from './names';
+import type { Step, StepContext, StepResult } from '../step-runner';
+import { temporaryClusterId, writerInstanceId } from './names';
 
 /**
- * restore-snapshot: restores the cluster from the (copied) snapshot, tagged with the operation, at the
- * snapshot's engine version (without it RDS would take the region's default). Only the cluster: RDS
- * creates instances "only after the RestoreDBClusterFromSnapshot operation has completed and the DB
- * cluster is available", so check-restore-status adds the writer then. A retry after a crash finds its
- * own cluster by its tag (`DBClusterAlreadyExistsFault` + our tag = success) instead of failing.
+ * restore-snapshot: creates the new cluster, tagged with the operation — from the (copied) snapshot at its
+ * engine version (without it RDS would take the region's default), or as an Aurora fast clone / point-in-
+ * time copy of the live source cluster (RestoreDBClusterToPointInTime). Strategy replace restores under the
+ * target's name (now free); swap under a temporary name while the old cluster keeps serving. Only the
+ * cluster: RDS creates instances "only after the ... operation has completed and the DB cluster is
+ * available", so check-restore-status adds the writer then. A retry after a crash finds its own cluster by
+ * its tag (`DBClusterAlreadyExistsFault` + our tag = success) instead of failing.
  */
 export const restoreSnapshot: Step = {
   name: 'restore-snapshot',
@@ -20,40 +23,47 @@ export const restoreSnapshot: Step = {
     const p = state.parameters;
     const s = state.snapshot_details;
     const region = p.target_region;
-    if (!s.target_snapshot_id || !s.engine) throw new Error('snapshot details missing: earlier steps have not recorded them');
-    const clusterId = p.target_cluster_id;
+    const source = p.source ?? 'snapshot';
+    if (!s.engine || (source === 'snapshot' && !s.target_snapshot_id)) throw new Error('snapshot details missing: earlier steps have not recorded them');
+    const clusterId = p.strategy === 'swap' ? temporaryClusterId(state.operation_id, p.target_cluster_id) : p.target_cluster_id;
+    const tags = { [MANAGED_BY_TAG]: MANAGED_BY_VALUE, [OPERATION_TAG]: state.operation_id };
+    const network = { subnetGroup: p.db_subnet_group_name, securityGroupIds: p.vpc_security_group_ids, tags };
 
     try {
-      await ctx.retry(() =>
-        deps.rds.restoreClusterFromSnapshot(region, {
-          clusterId,
-          snapshotId: s.target_snapshot_id!,
-          engine: s.engine!,
-          engineVersion: s.engine_version,
-          subnetGroup: p.db_subnet_group_name,
-          securityGroupIds: p.vpc_security_group_ids,
-          tags: { [MANAGED_BY_TAG]: MANAGED_BY_VALUE, [OPERATION_TAG]: state.operation_id },
-        }),
+      await ctx.retry(
+        (): Promise<ClusterInfo> =>
+          source === 'snapshot'
+            ? deps.rds.restoreClusterFromSnapshot(region, { clusterId, snapshotId: s.target_snapshot_id!, engine: s.engine!, engineVersion: s.engine_version, ...network })
+            : deps.rds.restoreClusterToPointInTime(region, {
+                clusterId,
+                sourceClusterId: p.source_cluster_id!,
+                type: source === 'clone' ? 'copy-on-write' : 'full-copy',
+                restoreTime: p.restore_time,
+                ...network,
+              }),
       );
     } catch (e) {
       if (!isFault(e, 'DBClusterAlreadyExistsFault')) throw e;
-      const existing = await ctx.retry(() => deps.rds.describeCluster(region, clusterId));
-      if (existing?.tags[OPERATION_TAG] !== state.operation_id) {
-        return { kind: 'failed', code: 'TargetExists', message: `cluster ${clusterId} appeared in ${region} while restoring and was not made by this operation` };
-      }
-      // Our own cluster from an attempt that died after RestoreDBClusterFromSnapshot: check-restore-status takes it from here.
+      const owned = await ownCluster(ctx, clusterId);
+      if (owned) return owned;
     }
     const instanceId = writerInstanceId(clusterId);
+    const from = source === 'snapshot' ? { snapshot_id: s.target_snapshot_id, engine_version: s.engine_version ?? null } : { source, source_cluster_id: p.source_cluster_id, restore_time: p.restore_time ?? 'latest restorable' };
     return {
       kind: 'done',
       event: ctx.event('ClusterRestoreStarted', { clusterId, instanceId, region: region as never }),
       status: 'RESTORE_IN_PROGRESS',
       next: 'check-restore-status',
       patch: { restore_details: { cluster_id: clusterId, instance_id: instanceId, cluster_status: 'creating', writer_endpoint: null, reader_endpoint: null } },
-      audit: {
-        type: 'RESTORE_STARTED',
-        details: { cluster_id: clusterId, instance_id: instanceId, snapshot_id: s.target_snapshot_id, engine_version: s.engine_version ?? null, db_instance_class: p.db_instance_class },
-      },
+      audit: { type: 'RESTORE_STARTED', details: { cluster_id: clusterId, instance_id: instanceId, ...from, db_instance_class: p.db_instance_class } },
     };
   },
 };
+
+/** The cluster exists already: ours from an attempt that died after creating it (go on), or someone else's (fail). */
+async function ownCluster(ctx: StepContext, clusterId: string): Promise<StepResult | undefined> {
+  const region = ctx.state.parameters.target_region;
+  const existing = await ctx.retry(() => ctx.deps.rds.describeCluster(region, clusterId));
+  if (existing?.tags[OPERATION_TAG] === ctx.state.operation_id) return undefined; // check-restore-status takes it from here
+  return { kind: 'failed', code: 'TargetExists', message: `cluster ${clusterId} appeared in ${region} while restoring and was not made by this operation` };
+}

@@ -57,7 +57,9 @@ export async function applyFinalSnapshotRetention(ctx: StepContext): Promise<Ret
   const clusterId = state.parameters.target_cluster_id;
   const rule = { count: deps.config.FINAL_SNAPSHOT_RETENTION_COUNT, days: deps.config.FINAL_SNAPSHOT_RETENTION_DAYS };
   if (rule.count === 0) return { kept: [], deleted: [], failed: [] };
-  const finals = pipelineFinalSnapshots(await ctx.retry(() => deps.rds.listManualSnapshots(region, clusterId)), clusterId);
+  // The region's manual snapshots, by name: a swap's final snapshot is taken from the old cluster under its
+  // retired name (<target>-old-<id>), so filtering by DBClusterIdentifier would miss it.
+  const finals = pipelineFinalSnapshots(await ctx.retry(() => deps.rds.listManualSnapshots(region)), clusterId);
   const { keep, remove } = retentionVerdict(finals, rule, ctx.now);
   const result: RetentionResult = { kept: keep.map((s) => s.snapshotId), deleted: [], failed: [] };
   for (const s of remove) {

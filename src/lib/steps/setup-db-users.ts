@@ -4,7 +4,7 @@ import { describeIssues } from '../../schemas/restore-request';
 import { PipelineError, classifyError } from '../errors';
 import type { AppUser, DbCredentials, DbEndpoint } from '../ports';
 import type { Step, StepContext, StepResult } from '../step-runner';
-import { masterSecretName } from './names';
+import { endpointAfterRename, masterSecretName } from './names';
 
 const masterCredentials = z.object({ username: z.string().min(1).max(63), password: z.string().min(8) });
 const appCredentials = z.object({
@@ -46,15 +46,18 @@ export const setupDbUsers: Step = {
     const app = await readSecret(ctx, deps.config.APP_SECRET_NAME, appCredentials);
 
     const rotated: DbCredentials = { username: master.username, password: newMasterPassword() };
-    const secretName = masterSecretName(r.cluster_id);
+    // The secret describes the cluster applications will use: under the target's name (a swap renames the new
+    // cluster to it, and "When you change the DB cluster identifier, the DB cluster endpoints change").
+    const target = state.parameters.target_cluster_id;
+    const secretName = masterSecretName(target);
     await ctx.retry(() =>
       deps.secrets.putJson(secretName, {
         username: rotated.username,
         password: rotated.password,
         engine: state.snapshot_details.engine,
-        host: r.writer_endpoint,
+        host: endpointAfterRename(r.writer_endpoint!, target),
         port: r.port ?? 5432,
-        dbClusterIdentifier: r.cluster_id,
+        dbClusterIdentifier: target,
       }),
     );
     await ctx.retry(() => deps.rds.modifyClusterMasterPassword(region, r.cluster_id!, rotated.password));
@@ -77,7 +80,7 @@ export const setupDbUsers: Step = {
     }
     return {
       kind: 'done',
-      event: ctx.event('UsersConfigured', { users: users.map((u) => u.username), masterSecretName: secretName }),
+      event: ctx.event('UsersConfigured', { users: users.map((u) => u.username), masterSecretName: secretName, strategy: state.parameters.strategy ?? 'replace' }),
       status: 'USERS_CONFIGURED',
       next: 'archive-snapshot',
       patch: { restore_details: { master_secret_name: secretName, users: users.map((u) => u.username) } },

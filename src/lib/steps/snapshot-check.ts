@@ -65,8 +65,9 @@ export const snapshotCheck: Step = {
 
     // Pre-flight: a target that may not be replaced fails now, before anything is copied.
     const existing = await ctx.retry(() => deps.rds.describeCluster(p.target_region, p.target_cluster_id));
-    const problem = existing && replacementProblem(existing, p.delete_existing, deps.config);
+    const problem = existing && replacementProblem(existing, p.delete_existing, deps.config, p.strategy);
     if (problem) return { kind: 'failed', ...problem };
+    if (p.source === 'clone' || p.source === 'point-in-time') return validateSourceCluster(ctx);
 
     const snapshot = await findSnapshot(ctx);
     if (!snapshot) {
@@ -116,6 +117,62 @@ export const snapshotCheck: Step = {
     };
   },
 };
+
+/**
+ * A clone or point-in-time restore starts from the live source cluster (same region, enforced by the
+ * request): it must exist and be available; a clone needs a DB instance ("You can't create a clone from
+ * an Aurora DB cluster that has no DB instances."); a point in time must be in its restorable window.
+ */
+async function validateSourceCluster(ctx: StepContext): Promise<StepResult> {
+  const { state, deps } = ctx;
+  const p = state.parameters;
+  const source = p.source as 'clone' | 'point-in-time';
+  const sourceId = p.source_cluster_id!;
+  const cluster = await ctx.retry(() => deps.rds.describeCluster(p.source_region, sourceId));
+  if (!cluster) return { kind: 'failed', code: 'SourceNotRestorable', message: `found no cluster ${sourceId} in ${p.source_region} to ${source === 'clone' ? 'clone' : 'restore to a point in time'}` };
+  if (!deps.config.CLONE_SOURCE_CLUSTERS.includes(cluster.clusterId)) {
+    return {
+      kind: 'failed',
+      code: 'SourceNotRestorable',
+      message: `cluster ${cluster.clusterId} is not on CLONE_SOURCE_CLUSTERS: the pipeline clones or restores to a point in time only the live clusters listed there`,
+    };
+  }
+  const unsupported = engineProblem(cluster);
+  if (unsupported) return { kind: 'failed', ...unsupported };
+  if (cluster.status !== 'available') return { kind: 'failed', code: 'SourceNotRestorable', message: `cluster ${cluster.clusterId} is ${cluster.status}, expected available` };
+  if (source === 'clone' && cluster.members.length === 0) {
+    return { kind: 'failed', code: 'SourceNotRestorable', message: `cluster ${cluster.clusterId} has no DB instance: Aurora clones only clusters with at least one` };
+  }
+  if (p.restore_time) {
+    const t = Date.parse(p.restore_time);
+    const [earliest, latest] = [cluster.earliestRestorableTime, cluster.latestRestorableTime].map((x) => (x ? Date.parse(x) : NaN));
+    if (!(t >= earliest && t <= latest)) {
+      return {
+        kind: 'failed',
+        code: 'SourceNotRestorable',
+        message: `${p.restore_time} is outside the restorable window of ${cluster.clusterId} (${cluster.earliestRestorableTime ?? '?'} to ${cluster.latestRestorableTime ?? '?'})`,
+      };
+    }
+  }
+  return {
+    kind: 'done',
+    event: ctx.event('SourceClusterValidated', {
+      source,
+      sourceCluster: {
+        clusterId: cluster.clusterId,
+        region: p.source_region as never,
+        engine: cluster.engine,
+        engineVersion: cluster.engineVersion,
+        latestRestorableTime: cluster.latestRestorableTime,
+      },
+      restoreTime: p.restore_time,
+    }),
+    status: 'SNAPSHOT_VALIDATED',
+    next: 'delete-rds',
+    patch: { snapshot_details: { engine: cluster.engine, engine_version: cluster.engineVersion, copied: false } },
+    audit: { type: 'SOURCE_CLUSTER_VALIDATED', details: { source, cluster_id: cluster.clusterId, restore_time: p.restore_time ?? 'latest restorable', latest_restorable_time: cluster.latestRestorableTime ?? null } },
+  };
+}
 
 async function findSnapshot(ctx: StepContext): Promise<SnapshotInfo | undefined> {
   const p = ctx.state.parameters;

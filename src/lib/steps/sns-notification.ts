@@ -7,6 +7,7 @@ import { composeNotification } from '../notification';
 import { StepBusyError } from '../hand-back';
 import { storesFor } from '../step-runner';
 import { deadlineScheduleName } from './names';
+import { compensateFailedSwap } from './swap-compensation';
 
 /**
  * sns-notification: the one place an operation becomes terminal. On `RestoreSucceeded` or
@@ -65,6 +66,11 @@ export async function concludeOperation(deps: Dependencies, operationId: string,
     throw new StepBusyError(operationId, 'sns-notification', lease ? new Date(lease) : undefined);
   }
 
+  if (outcome.status === 'FAILED' && outcome.error) {
+    const before = await store.get(operationId);
+    const note = before && !isTerminal(before.status) ? await compensateFailedSwap(deps, before) : undefined;
+    if (note) outcome = { ...outcome, error: { ...outcome.error, message: `${outcome.error.message} — ${note}`.slice(0, 2000) } };
+  }
   const finished = await store.finish(operationId, { ...outcome, now });
   const final = finished.state!;
   if (!isTerminal(final.status)) throw new Error(`operation ${operationId} did not become terminal`);

@@ -34,7 +34,19 @@ export function clusterOutput(plane: Plane, region: string, c: ClusterRecord) {
     Port: c.engine === 'aurora-mysql' ? 3306 : 5432,
     DBClusterMembers: members.map((i, n) => ({ DBInstanceIdentifier: i.instanceId, IsClusterWriter: n === 0 })),
     TagList: tagList(c.tags),
+    ...restorableWindow(plane, c),
+    ...(c.pendingRename ? { PendingModifiedValues: { DBClusterIdentifier: c.pendingRename } } : {}),
   };
+}
+
+/** Point-in-time restores reach back to the retention window; "The latest restorable time ... is typically within 5 minutes of the current time". */
+export const LATEST_RESTORABLE_LAG_MS = 5 * 60_000;
+
+function restorableWindow(plane: Plane, c: ClusterRecord): { EarliestRestorableTime?: Date; LatestRestorableTime?: Date } {
+  // "The Latest Restorable Time and Earliest Restorable Time values return NULL until the restore operation is complete."
+  if (c.earliestRestorableAtMs === undefined || c.status === 'creating') return {};
+  const latest = Math.max(c.earliestRestorableAtMs, plane.nowMs() - LATEST_RESTORABLE_LAG_MS);
+  return { EarliestRestorableTime: new Date(c.earliestRestorableAtMs), LatestRestorableTime: new Date(latest) };
 }
 
 function clusterOf(r: RegionWorld, id: string): ClusterRecord {
@@ -157,9 +169,31 @@ const deleteDBCluster: Action = (plane, region, input) => {
 };
 
 const modifyDBCluster: Action = (plane, region, input) => {
-  const c = clusterOf(plane.region(region), required<string>(input.DBClusterIdentifier, 'DBClusterIdentifier'));
+  const r = plane.region(region);
+  const c = clusterOf(r, required<string>(input.DBClusterIdentifier, 'DBClusterIdentifier'));
+  // InvalidDBClusterStateFault: "The requested operation can't be performed while the cluster is in this state."
   if (c.status !== 'available') {
     throw rdsFault('InvalidDBClusterStateFault', `DBCluster ${c.clusterId} is in state ${c.status}, expected available.`);
+  }
+  if (input.NewDBClusterIdentifier !== undefined) {
+    // "The new DB cluster identifier for the DB cluster when renaming a DB cluster. This value is stored as a lowercase string."
+    const newId = checkIdentifier(input.NewDBClusterIdentifier, 'NewDBClusterIdentifier');
+    // DBClusterAlreadyExistsFault: "The user already has a DB cluster with the given identifier."
+    if (r.clusters[newId] || Object.values(r.clusters).some((x) => x.renamingTo === newId)) {
+      throw rdsFault('DBClusterAlreadyExistsFault', `DB Cluster ${newId} already exists.`);
+    }
+    // "If the ApplyImmediately parameter is disabled, then changes to the ... NewDBClusterIdentifier values are
+    // applied during the next maintenance window." (it defaults to disabled)
+    if (input.ApplyImmediately !== true) {
+      c.pendingRename = newId;
+    } else {
+      c.pendingRename = undefined;
+      c.status = 'renaming';
+      c.renamingTo = newId;
+      c.completesAtMs = plane.nowMs() + plane.world.durations.renameMinutes * MINUTE;
+      plane.record(region, 'cluster', c.clusterId, 'available', 'renaming');
+      plane.arm(region, 'cluster', c.clusterId, c.completesAtMs);
+    }
   }
   if (input.MasterUserPassword !== undefined) {
     const password = String(input.MasterUserPassword);
@@ -173,9 +207,78 @@ const modifyDBCluster: Action = (plane, region, input) => {
   return { DBCluster: clusterOutput(plane, region, c) };
 };
 
+const RESTORE_TYPES = ['full-copy', 'copy-on-write'];
+
+const restoreDBClusterToPointInTime: Action = (plane, region, input) => {
+  const clusterId = checkIdentifier(input.DBClusterIdentifier, 'DBClusterIdentifier');
+  const r = plane.region(region);
+  if (r.clusters[clusterId]) throw rdsFault('DBClusterAlreadyExistsFault', `DB Cluster ${clusterId} already exists.`);
+  // "Constraints: Must match the identifier of an existing DBCluster." An ARN of another Region names no cluster
+  // here: "You can't create a clone in a different AWS Region from the source Aurora DB cluster."
+  const sourceRef = required<string>(input.SourceDBClusterIdentifier, 'SourceDBClusterIdentifier');
+  const sourceId = sourceRef.startsWith('arn:') ? (sourceRef.split(':')[3] === region ? idKey(sourceRef.split(':').slice(6).join(':')) : '') : idKey(sourceRef);
+  const source = r.clusters[sourceId];
+  if (!source) throw rdsFault('DBClusterNotFoundFault', `DBCluster ${sourceRef} not found in ${region}.`, 404);
+  const restoreType = input.RestoreType ?? 'full-copy';
+  if (!RESTORE_TYPES.includes(restoreType)) throw rdsFault('InvalidParameterValue', `RestoreType must be full-copy or copy-on-write, got ${restoreType}.`);
+  if (source.status !== 'available') {
+    throw rdsFault('InvalidDBClusterStateFault', `DBCluster ${source.clusterId} is in state ${source.status}; it cannot be restored to a point in time now.`);
+  }
+  // "You can't create a clone from an Aurora DB cluster that has no DB instances."
+  if (restoreType === 'copy-on-write' && membersOf(r, source.clusterId).length === 0) {
+    throw rdsFault('InvalidDBClusterStateFault', `DBCluster ${source.clusterId} has no DB instances: it cannot be cloned.`);
+  }
+  // RestoreToTime: "Can't be specified if the UseLatestRestorableTime parameter is enabled" / "Can't be specified if
+  // the RestoreType parameter is copy-on-write" / "Must be specified if UseLatestRestorableTime parameter isn't provided".
+  const latest = input.UseLatestRestorableTime === true;
+  if (latest && input.RestoreToTime !== undefined) {
+    throw rdsFault('InvalidParameterCombination', 'RestoreToTime cannot be specified with UseLatestRestorableTime.');
+  }
+  if (restoreType === 'copy-on-write' && input.RestoreToTime !== undefined) {
+    throw rdsFault('InvalidParameterCombination', 'RestoreToTime cannot be specified with RestoreType copy-on-write.');
+  }
+  if (!latest && input.RestoreToTime === undefined) {
+    throw rdsFault('InvalidParameterCombination', 'RestoreToTime must be specified unless UseLatestRestorableTime is enabled.');
+  }
+  const window = restorableWindow(plane, source);
+  if (input.RestoreToTime !== undefined) {
+    const t = new Date(input.RestoreToTime).getTime();
+    // "Must be before the latest restorable time for the DB instance", and within the backup retention period.
+    if (!Number.isFinite(t) || !window.LatestRestorableTime || t > window.LatestRestorableTime.getTime() || t < window.EarliestRestorableTime!.getTime()) {
+      throw rdsFault(
+        'InvalidParameterValue',
+        `RestoreToTime ${new Date(input.RestoreToTime).toISOString?.() ?? input.RestoreToTime} is outside the restorable window of ${source.clusterId} (${window.EarliestRestorableTime?.toISOString()} to ${window.LatestRestorableTime?.toISOString()}).`,
+      );
+    }
+  }
+  let kmsKeyId: string | undefined;
+  if (input.KmsKeyId) kmsKeyId = plane.usableKey(region, input.KmsKeyId);
+  else if (source.kmsKeyId) kmsKeyId = plane.usableKey(region, source.kmsKeyId);
+  const minutes = restoreType === 'copy-on-write' ? plane.world.durations.cloneMinutes : plane.world.durations.pointInTimeMinutes;
+  const c: ClusterRecord = {
+    clusterId,
+    status: 'creating',
+    engine: source.engine,
+    engineVersion: source.engineVersion,
+    deletionProtection: input.DeletionProtection ?? false,
+    copyTagsToSnapshot: input.CopyTagsToSnapshot ?? false,
+    kmsKeyId,
+    tags: tagsOf(input.Tags),
+    restoredFrom: `${restoreType}:${source.clusterId}`,
+    completesAtMs: plane.nowMs() + minutes * MINUTE,
+    masterPasswordChanges: 0,
+    earliestRestorableAtMs: plane.nowMs() + minutes * MINUTE,
+  };
+  r.clusters[clusterId] = c;
+  plane.record(region, 'cluster', clusterId, null, 'creating', c.tags);
+  plane.arm(region, 'cluster', clusterId, c.completesAtMs!);
+  return { DBCluster: clusterOutput(plane, region, c) };
+};
+
 export const clusterActions = {
   DescribeDBClusters: describeDBClusters,
   RestoreDBClusterFromSnapshot: restoreDBClusterFromSnapshot,
+  RestoreDBClusterToPointInTime: restoreDBClusterToPointInTime,
   DeleteDBCluster: deleteDBCluster,
   ModifyDBCluster: modifyDBCluster,
 } satisfies Record<string, Action>;
@@ -187,11 +290,29 @@ export function completeCluster(plane: Plane, region: string, id: string, atMs: 
   if (!c || c.completesAtMs !== atMs) return;
   if (c.status === 'creating') finishCreation(plane, region, c);
   else if (c.status === 'deleting') finishDeletion(plane, region, c);
+  else if (c.status === 'renaming') finishRename(plane, region, c);
+}
+
+/** The rename completes: the cluster (and its endpoints) take the new identifier; RDS-EVENT-0172 "Renamed cluster from `name` to `name`." */
+function finishRename(plane: Plane, region: string, c: ClusterRecord): void {
+  const r = plane.region(region);
+  const from = c.clusterId;
+  const to = c.renamingTo!;
+  delete r.clusters[from];
+  c.clusterId = to;
+  c.renamingTo = undefined;
+  c.completesAtMs = undefined;
+  c.status = 'available';
+  r.clusters[to] = c;
+  for (const i of Object.values(r.instances)) if (i.clusterId === from) i.clusterId = to;
+  plane.recordRename(region, 'cluster', from, to);
+  plane.emit(region, 'cluster', to, RDS_EVENT_IDS.clusterRenamed, 'notification', `Renamed cluster from ${from} to ${to}`, c.tags);
 }
 
 function finishCreation(plane: Plane, region: string, c: ClusterRecord): void {
   c.completesAtMs = undefined;
-  const failed = plane.world.failRestoreOf.includes(c.clusterId);
+  // failRestoreOf: cluster ids, or prefixes ending in `*` (a swap's temporary cluster name ends with the operation id).
+  const failed = plane.world.failRestoreOf.some((f) => (f.endsWith('*') ? c.clusterId.startsWith(f.slice(0, -1)) : f === c.clusterId));
   c.status = failed ? 'failed' : 'available';
   plane.record(region, 'cluster', c.clusterId, 'creating', c.status);
   if (failed) {

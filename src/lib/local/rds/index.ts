@@ -72,6 +72,8 @@ export interface LifecycleTransition {
   from: string | null;
   to: string | null;
   tags?: Record<string, string>;
+  /** A rename (`from: 'renaming'`, `to: 'available'`): the identifier the resource had until now. */
+  renamedFrom?: string;
 }
 
 export interface SimulatedRdsState {
@@ -199,6 +201,10 @@ export class SimulatedRds {
       record: (region, kind, id, from, to, tags) => {
         const now = this.options.clock.now();
         this.history.push({ at: now.toISOString(), atMs: now.getTime(), region, kind, id, from, to, ...(tags && { tags: { ...tags } }) });
+      },
+      recordRename: (region, kind, from, to) => {
+        const now = this.options.clock.now();
+        this.history.push({ at: now.toISOString(), atMs: now.getTime(), region, kind, id: to, from: 'renaming', to: 'available', renamedFrom: from });
       },
       arm: (region, kind, id, atMs) => this.arm(region, kind, id, atMs),
       emit: (region, source: EventSource, id, eventId, category, message, tags) =>

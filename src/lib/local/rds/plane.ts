@@ -16,6 +16,8 @@ export interface Plane {
   arn(region: string, type: ArnType, id: string): string;
   /** Logs a lifecycle transition (`from: null` creation with its tags, `to: null` disappearance). */
   record(region: string, kind: ResourceKind, id: string, from: string | null, to: string | null, tags?: Record<string, string>): void;
+  /** Logs a rename: the resource `from` goes on as `to` (one resource, two names). */
+  recordRename(region: string, kind: ResourceKind, from: string, to: string): void;
   /** Completes the resource's current transition at `atMs` (stale when the resource changed meanwhile). */
   arm(region: string, kind: ResourceKind, id: string, atMs: number): void;
   /** Emits a native RDS event on the region's default bus (with the event faults of chaos runs). */

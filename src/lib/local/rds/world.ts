@@ -39,6 +39,12 @@ export interface ClusterRecord {
   waiting?: boolean;
   /** How many times the master password was changed. The password itself is never stored. */
   masterPasswordChanges: number;
+  /** Earliest time a point-in-time restore (or clone) can go back to: the backup retention window. */
+  earliestRestorableAtMs?: number;
+  /** While status is `renaming`: the identifier the cluster takes when the rename completes. */
+  renamingTo?: string;
+  /** A rename asked for without ApplyImmediately: it waits for the maintenance window (never, here). */
+  pendingRename?: string;
 }
 
 export interface InstanceRecord {
@@ -104,6 +110,8 @@ export function buildWorld(scenario: Scenario): World {
         kmsKeyId: key,
         tags: { ...c.tags },
         masterPasswordChanges: 0,
+        // Point-in-time restores reach back over the backup retention period (the automated snapshots' days, or 1).
+        earliestRestorableAtMs: start - (c.automatedSnapshots?.days ?? 1) * 86_400_000,
       };
       for (const i of c.instances) {
         const busy = i.status !== 'available';
