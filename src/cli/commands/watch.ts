@@ -111,20 +111,24 @@ async function followOnAws(id: string, o: Record<string, any>, history: History,
   if (!state) state = await requireOperation(history, id);
   const start = Date.parse(state.start_time);
   const seen = new Set<string>();
+  let ending = 0;
   {
     for (;;) {
+      let ended = false;
       for (const e of await history.trail(id)) {
+        ended ||= e.event_type === 'OPERATION_SUCCEEDED' || e.event_type === 'OPERATION_FAILED';
         if (seen.has(e.sk)) continue;
         seen.add(e.sk);
         if (shown(e, Boolean(o.verbose))) p.entry(auditEntry(start, e));
       }
-      if (isTerminal(state.status)) break;
+      // sns-notification records the end in the state, then its audit line: wait (a little) for that line too.
+      if (isTerminal(state.status) && (ended || ++ending > 5)) break;
       if (stopped()) {
         err(`stopped watching — the operation goes on; resume with \`aurora-restore watch ${id} --aws --region ${target.region} --stage ${target.stage}\``);
         process.exitCode = EXIT.RUNNING;
         return;
       }
-      await waitOrInterrupt(pollMs, stopped);
+      await waitOrInterrupt(isTerminal(state.status) ? Math.min(pollMs, 1000) : pollMs, stopped);
       state = await requireOperation(history, id);
     }
   }
