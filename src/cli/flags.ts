@@ -98,7 +98,7 @@ export function describeRequestIssues(error: ZodError, draft: RequestDraft): str
       const value = draft.raw[field];
       const item = rest.length === 1 && /^\d+$/.test(rest[0]!) && Array.isArray(value) ? ` ${JSON.stringify(value[Number(rest[0])])}` : '';
       const label = item ? fieldLabel(field, draft) : [fieldLabel(field, draft), ...rest].join('.');
-      return `${label}:${item} ${missing ? 'required' : i.message}`;
+      return `${label}:${item}${item ? ':' : ''} ${missing ? 'required' : i.message}`;
     })
     .join('; ');
 }
