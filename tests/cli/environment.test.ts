@@ -28,6 +28,15 @@ describe('--data-dir that cannot hold local state', () => {
     }
   });
 
+  it('under a file (a path that cannot be created): exit 2, naming --data-dir', async () => {
+    const file = join(fresh(), 'file');
+    writeFileSync(file, 'x');
+    const r = await runCli(['start', '--data-dir', join(file, 'sub')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: --data-dir: .*file\/sub: a part of the path is a file/);
+    oneLine(r.stderr);
+  });
+
   it('under /proc: refused at once (it used to spin at 100 % CPU)', async () => {
     const r = await runCliProcess(['start', '--data-dir', '/proc/aurora-restore-test']);
     expect(r.code).toBe(2);
