@@ -67,6 +67,8 @@ export const RDS_EVENT_EXAMPLES = {
       Message: 'DB cluster created',
       SourceIdentifier: 'aurora-staging',
       EventID: 'RDS-EVENT-0170',
+      // "Event notifications include tags from when the message was sent" (RDS user guide).
+      Tags: { 'aurora-restore:managed-by': 'aurora-restore', 'aurora-restore:operation-id': 'restore-20261124-020000-k3x9q2' },
     },
   },
 } as const;

@@ -134,6 +134,8 @@ export interface ForwarderParams {
   PIPELINE_REGION: string;
   /** The customer managed key of this region (TARGET_KMS_KEYS) that encrypts the forwarder's alarm topic. */
   alarmKeyArn: string;
+  /** Untagged clusters the pipeline may replace: their RDS events are forwarded too. */
+  DELETION_ALLOW_LIST: string[];
 }
 
 /**
@@ -145,9 +147,10 @@ export function parseForwarderParams(raw: Record<string, unknown>, region: strin
   const pipeline = regionSchema.safeParse(asString(raw.PIPELINE_REGION));
   if (!pipeline.success) problems.push(`PIPELINE_REGION: expected the region of the pipeline stack, got ${JSON.stringify(asString(raw.PIPELINE_REGION) ?? '')}`);
   else if (pipeline.data === region) problems.push(`PIPELINE_REGION: is ${region}, the region this forwarder is deployed in; deploy it in each of TARGET_REGIONS instead`);
-  const config = configSchema.pick({ TARGET_REGIONS: true, TARGET_KMS_KEYS: true }).safeParse({
+  const config = configSchema.pick({ TARGET_REGIONS: true, TARGET_KMS_KEYS: true, DELETION_ALLOW_LIST: true }).safeParse({
     TARGET_REGIONS: asString(raw.TARGET_REGIONS) ?? '',
     TARGET_KMS_KEYS: asString(raw.TARGET_KMS_KEYS) ?? '',
+    DELETION_ALLOW_LIST: asString(raw.DELETION_ALLOW_LIST) ?? '',
   });
   let alarmKeyArn = '';
   if (!config.success) problems.push(...config.error.issues.map((i) => `${String(i.path[0])}: ${i.message.replace(/^[A-Z_]+: /, '')}`));
@@ -161,5 +164,5 @@ export function parseForwarderParams(raw: Record<string, unknown>, region: strin
     }
   }
   if (problems.length) throw new StageParamsError(problems);
-  return { PIPELINE_REGION: pipeline.data!, alarmKeyArn };
+  return { PIPELINE_REGION: pipeline.data!, alarmKeyArn, DELETION_ALLOW_LIST: config.data!.DELETION_ALLOW_LIST };
 }

@@ -218,7 +218,9 @@ export async function runStep(step: Step, deps: Dependencies, record: SQSRecord)
         retries,
       });
       if (!recorded) return; // another invocation finished it, or the operation ended meanwhile
-      await audit.record({ operationId, at, step: step.name, type: result.audit.type, status: 'SUCCESS', details: result.audit.details });
+      // A wait says what ended it (its started event, a re-check, or an RDS event), as its waiting lines do.
+      const details = step.mode === 'wait' ? { ...result.audit.details, woken_by: wokenBy(parsed) } : result.audit.details;
+      await audit.record({ operationId, at, step: step.name, type: result.audit.type, status: 'SUCCESS', details });
       await deps.bus.publish([result.event]);
       deps.metrics.seconds('StepDuration', state.steps[step.name]?.duration_seconds ?? 0, { step: step.name });
       log.info('step completed', { operationId, step: step.name, event: result.event.type });
@@ -260,8 +262,7 @@ export async function runStep(step: Step, deps: Dependencies, record: SQSRecord)
         });
       }
       if (result.audit) {
-        const woken = parsed.kind === 'rds' ? parsed.detail.EventID : parsed.event.type;
-        await audit.record({ operationId, at, step: step.name, type: result.audit.type, status: 'INFO', details: { ...result.audit.details, woken_by: woken, next_check: attempt ?? null } });
+        await audit.record({ operationId, at, step: step.name, type: result.audit.type, status: 'INFO', details: { ...result.audit.details, woken_by: wokenBy(parsed), next_check: attempt ?? null } });
       }
       return;
     }
@@ -270,6 +271,9 @@ export async function runStep(step: Step, deps: Dependencies, record: SQSRecord)
       return;
   }
 }
+
+/** What woke a step: an RDS event id, or a domain event name. */
+const wokenBy = (trigger: ParsedEvent) => (trigger.kind === 'rds' ? trigger.detail.EventID : trigger.event.type);
 
 /** True when an earlier step recorded the event that starts `step` (its outcome is one of the step's triggers). */
 function startedIn(state: OperationState, step: Step): boolean {

@@ -193,7 +193,8 @@ describe('buses and schedules', () => {
   it('forwards the aws.rds events the steps use from the default bus, with a role that may only put on the pipeline bus', () => {
     const rule = resources[ids.forwardRule]!.Properties;
     expect(rule.EventBusName).toBeUndefined();
-    expect(rule.EventPattern).toEqual(forwardedRdsPattern());
+    expect(rule.EventPattern).toEqual(forwardedRdsPattern(['legacy-staging']));
+    expect(JSON.stringify(rule.EventPattern)).toContain(MANAGED_BY_TAG);
     expect(rule.Targets).toEqual([expect.objectContaining({ Id: 'pipeline-bus', Arn: getAttArn(ids.bus), RoleArn: getAttArn(ids.forwardRole) })]);
     const role = resources[ids.forwardRole]!.Properties;
     expect(role.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Service: 'events.amazonaws.com' });

@@ -11,7 +11,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { AwsAdapters } from './compose';
 import { AwsEventBus } from './event-bus';
 import { AwsNotifier } from './notifier';
-import { AwsMessageQueue } from './queue';
+import { AwsMessageQueue, QUEUE_CLIENT_OPTIONS } from './queue';
 import { AwsRds } from './rds';
 import { AwsSecrets } from './secrets';
 import { AwsRecheckScheduler } from './scheduler';
@@ -35,4 +35,4 @@ export const notifierAdapter: AwsAdapters['notifier'] = (c) => new AwsNotifier({
 export const secretsAdapter: AwsAdapters['secrets'] = (c) =>
   new AwsSecrets({ kmsKeyId: c.config.KMS_KEY_ID, client: new SecretsManagerClient(c.client()) });
 
-export const queueAdapter: AwsAdapters['queue'] = (c) => new AwsMessageQueue({ client: new SQSClient(c.client()) });
+export const queueAdapter: AwsAdapters['queue'] = (c) => new AwsMessageQueue({ client: new SQSClient({ ...c.client(), ...QUEUE_CLIENT_OPTIONS }) });

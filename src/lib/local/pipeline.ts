@@ -128,7 +128,7 @@ export class LocalPipeline {
     // RDS puts its events on the default bus of their region; the deployment's forwarding rules (the pipeline
     // region's, and one per TARGET_REGIONS entry) send the ones the steps consume to the pipeline bus.
     const defaultBuses = new DefaultBuses({ clock, account: scenario.account });
-    for (const region of new Set([config.REGION, ...config.TARGET_REGIONS])) defaultBuses.forward(region, forwardedRdsPattern(), bus);
+    for (const region of new Set([config.REGION, ...config.TARGET_REGIONS])) defaultBuses.forward(region, forwardedRdsPattern(config.DELETION_ALLOW_LIST), bus);
     const rdsOptions = {
       clock,
       setTimer: (at: number, fn: () => void) => clock.setTimer(at, fn),
