@@ -29,6 +29,8 @@ export const errorCode = z.enum([
   'TargetBusy',
   'TargetExists',
   'DeletionRefused',
+  'TargetProtected',
+  'UnsupportedEngine',
   'CopyFailed',
   'DeleteFailed',
   'RestoreFailed',

@@ -40,6 +40,8 @@ export const PASSED_CONFIG = [
   'SOURCE_KMS_KEYS',
   'STATE_TTL_DAYS',
   'AUDIT_TTL_DAYS',
+  'FINAL_SNAPSHOT_RETENTION_COUNT',
+  'FINAL_SNAPSHOT_RETENTION_DAYS',
 ] as const satisfies readonly (keyof typeof configSchema.shape)[];
 
 /** Settings of the deployment itself (not seen by the functions). */

@@ -28,6 +28,7 @@ export type PortCall =
 type RdsMethod =
   | 'describeClusterSnapshot'
   | 'listAutomatedSnapshots'
+  | 'listManualSnapshots'
   | 'copyClusterSnapshot'
   | 'deleteClusterSnapshot'
   | 'describeCluster'
@@ -130,13 +131,21 @@ export const CALL_GRANTS: Record<PortCall, Grant[]> = {
     { actions: ['rds:DescribeDBClusterSnapshots'], on: 'rds-cluster-snapshots' },
     { actions: ['rds:DescribeDBClusterSnapshots'], on: 'rds-clusters' },
   ],
+  'rds.listManualSnapshots': [
+    { actions: ['rds:DescribeDBClusterSnapshots'], on: 'rds-cluster-snapshots' },
+    { actions: ['rds:DescribeDBClusterSnapshots'], on: 'rds-clusters' },
+  ],
   'rds.copyClusterSnapshot': [
     // The source snapshot may have any name (an automated `rds:` one); the copy carries the pipeline's tags.
     { actions: ['rds:CopyDBClusterSnapshot'], on: 'rds-cluster-snapshots', when: ['pipeline-tags'] },
     { actions: ['rds:AddTagsToResource'], on: 'copied-snapshots', when: tagOnCreate },
     rdsKeys,
   ],
-  'rds.deleteClusterSnapshot': [{ actions: ['rds:DeleteDBClusterSnapshot'], on: 'copied-snapshots', when: ['managed'] }],
+  // The temporary copy, and (final snapshot retention, src/lib/steps/retention.ts) the pipeline's own final snapshots.
+  'rds.deleteClusterSnapshot': [
+    { actions: ['rds:DeleteDBClusterSnapshot'], on: 'copied-snapshots', when: ['managed'] },
+    { actions: ['rds:DeleteDBClusterSnapshot'], on: 'final-snapshots', when: ['managed'] },
+  ],
   'rds.describeCluster': [{ actions: ['rds:DescribeDBClusters'], on: 'rds-clusters' }],
   'rds.deleteCluster': [
     { actions: ['rds:CreateDBClusterSnapshot', 'rds:DeleteDBCluster'], on: 'rds-clusters', when: ['managed'] },
@@ -280,7 +289,8 @@ export const FUNCTION_CALLS: Record<FunctionName, PortCall[]> = {
   'swap-in': [...WAITING, HAND_BACK, 'state.PutItem', 'rds.describeCluster', 'rds.renameCluster'],
   // Swap: delete the old cluster as delete-rds deletes a replaced target.
   'retire-cluster': [...RUNNER, HAND_BACK, 'state.PutItem', 'rds.describeCluster', 'rds.deleteInstance', 'rds.describeInstance', 'rds.deleteCluster'],
-  'archive-snapshot': [...RUNNER, HAND_BACK, 'rds.deleteClusterSnapshot'],
+  // Deletes the temporary copy; final snapshot retention lists the target's manual snapshots and prunes its own final ones.
+  'archive-snapshot': [...RUNNER, HAND_BACK, 'rds.deleteClusterSnapshot', 'rds.listManualSnapshots'],
   'sns-notification': [
     HAND_BACK,
     // A failed swap is put right before the operation ends (swap-compensation.ts): rename the old cluster

@@ -109,6 +109,8 @@ export interface Rds {
   describeClusterSnapshot(region: string, snapshotId: string): Promise<SnapshotInfo | undefined>;
   /** Automated cluster snapshots of a cluster, newest first. */
   listAutomatedSnapshots(region: string, clusterId: string): Promise<SnapshotInfo[]>;
+  /** Manual cluster snapshots of a cluster (it may no longer exist: a deleted cluster's final snapshots), or of the whole region; newest first. */
+  listManualSnapshots(region: string, clusterId?: string): Promise<SnapshotInfo[]>;
   copyClusterSnapshot(input: CopySnapshotInput): Promise<SnapshotInfo>;
   deleteClusterSnapshot(region: string, snapshotId: string): Promise<void>;
   describeCluster(region: string, clusterId: string): Promise<ClusterInfo | undefined>;

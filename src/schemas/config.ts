@@ -29,7 +29,14 @@ export const configSchema = z.object({
   SUBNET_IDS: z.pipe(commaList, z.array(z.string().check(z.regex(/^subnet-[0-9a-f]+$/, 'expected subnet ids like subnet-12345678'))).check(z.minLength(1))),
   SECURITY_GROUP_IDS: z.pipe(commaList, z.array(z.string().check(z.regex(/^sg-[0-9a-f]+$/, 'expected security group ids like sg-12345678'))).check(z.minLength(1))),
   // Optional, with the seed's defaults.
-  LOG_LEVEL: z._default(z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']), 'INFO'),
+  /** Any case: `debug` is DEBUG. */
+  LOG_LEVEL: z._default(
+    z.pipe(
+      z.transform((v: unknown) => (typeof v === 'string' ? v.toUpperCase() : v)),
+      z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'], { error: (i) => `expected DEBUG, INFO, WARN, ERROR or SILENT (any case), got ${JSON.stringify(i.input)}` }),
+    ),
+    'INFO',
+  ),
   MAX_RETRIES: z._default(z.coerce.number().check(z.int(), z.gte(0), z.lte(20)), 3),
   RETRY_INTERVAL_SECONDS: z._default(z.coerce.number().check(z.positive()), 3),
   RETRY_BACKOFF_RATE: z._default(z.coerce.number().check(z.gte(1)), 2),
@@ -107,6 +114,19 @@ export const configSchema = z.object({
       }
       return out;
     }),
+  ),
+  /**
+   * Final snapshot retention (src/lib/steps/retention.ts): after a successful restore, the pipeline's own final
+   * snapshots of the target cluster (managed-by tag AND named `<cluster>-final-<id>`) beyond the newest COUNT
+   * that are also older than DAYS are deleted. COUNT 0 keeps them all; DAYS 0 sets no minimum age.
+   */
+  FINAL_SNAPSHOT_RETENTION_COUNT: z._default(
+    z.coerce.number({ error: 'expected a number' }).check(z.int('expected a whole number'), z.gte(0, 'expected 0 (keep all) or more')),
+    3,
+  ),
+  FINAL_SNAPSHOT_RETENTION_DAYS: z._default(
+    z.coerce.number({ error: 'expected a number' }).check(z.int('expected a whole number'), z.gte(0, 'expected 0 or more days')),
+    0,
   ),
   STATE_TTL_DAYS: z._default(positiveInt('STATE_TTL_DAYS'), 90),
   AUDIT_TTL_DAYS: z._default(positiveInt('AUDIT_TTL_DAYS'), 365),

@@ -327,8 +327,16 @@ function requestsOf(call: PortCall, fn: FunctionName): Req[] {
         { action: 'kms:CreateGrant', resource: SOURCE_KEY, context: via('rds'), why: 'the source snapshot is decrypted with its key in the source region' },
         { action: 'kms:DescribeKey', resource: SOURCE_KEY, context: via('rds') },
       ];
+    case 'rds.listManualSnapshots':
+      return [
+        { action: 'rds:DescribeDBClusterSnapshots', resource: W.targetCluster, why: 'filtered by DBClusterIdentifier' },
+        { action: 'rds:DescribeDBClusterSnapshots', resource: W.finalSnapshot },
+      ];
     case 'rds.deleteClusterSnapshot':
-      return [{ action: 'rds:DeleteDBClusterSnapshot', resource: W.copiedSnapshot, context: managed('cluster-snapshot') }];
+      return [
+        { action: 'rds:DeleteDBClusterSnapshot', resource: W.copiedSnapshot, context: managed('cluster-snapshot') },
+        { action: 'rds:DeleteDBClusterSnapshot', resource: W.finalSnapshot, context: managed('cluster-snapshot'), why: 'final snapshot retention' },
+      ];
     case 'rds.describeCluster':
       return [{ action: 'rds:DescribeDBClusters', resource: W.targetCluster }];
     case 'rds.deleteCluster':
@@ -501,6 +509,8 @@ const MUST_DENY: { fn: FunctionName; req: Req; expected: 'ImplicitlyDenied' | 'E
   { fn: 'delete-rds', req: { action: 'rds:AddTagsToResource', resource: W.targetCluster, context: tagOnCreate }, expected: 'ImplicitlyDenied', why: 'delete-rds never tags a cluster' },
   { fn: 'archive-snapshot', req: { action: 'rds:DeleteDBClusterSnapshot', resource: W.sourceSnapshot }, expected: 'ImplicitlyDenied', why: 'the source snapshot is not ours' },
   { fn: 'archive-snapshot', req: { action: 'rds:DeleteDBClusterSnapshot', resource: rds(TARGET_REGION, 'cluster-snapshot', 'aurora-restore-xyz'), context: {} }, expected: 'ImplicitlyDenied', why: 'named like ours but untagged' },
+  { fn: 'archive-snapshot', req: { action: 'rds:DeleteDBClusterSnapshot', resource: W.finalSnapshot, context: {} }, expected: 'ImplicitlyDenied', why: 'a final snapshot without the managed-by tag (retention)' },
+  { fn: 'archive-snapshot', req: { action: 'rds:DeleteDBClusterSnapshot', resource: rds(TARGET_REGION, 'cluster-snapshot', 'aurora-staging-before-upgrade'), context: managed('cluster-snapshot') }, expected: 'ImplicitlyDenied', why: 'a tagged snapshot not named like a final snapshot (retention)' },
   { fn: 'setup-db-users', req: { action: 'rds:ModifyDBCluster', resource: rds(TARGET_REGION, 'cluster', 'analytics') }, expected: 'ImplicitlyDenied', why: 'an untagged cluster' },
   // the managed-by tag on an existing foreign resource
   { fn: 'copy-snapshot', req: { action: 'rds:AddTagsToResource', resource: rds(TARGET_REGION, 'cluster', 'analytics'), context: tagOnCreate }, expected: 'ImplicitlyDenied', why: 'copy-snapshot adding the managed-by tag to an existing cluster' },

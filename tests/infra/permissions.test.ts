@@ -242,6 +242,7 @@ describe('the permission table grants every command the adapters send', () => {
   const CALLS: Partial<Record<PortCall, () => Promise<unknown>>> = {
     'rds.describeClusterSnapshot': () => rds.describeClusterSnapshot(region, 'snap'),
     'rds.listAutomatedSnapshots': () => rds.listAutomatedSnapshots(region, 'aurora-prod'),
+    'rds.listManualSnapshots': () => rds.listManualSnapshots(region, 'aurora-staging'),
     'rds.copyClusterSnapshot': () =>
       rds.copyClusterSnapshot({ sourceRegion: 'us-east-1', targetRegion: region, sourceSnapshotArn: arn, targetSnapshotId: 'copy', kmsKeyId: 'k', tags: { a: 'b' } }),
     'rds.deleteClusterSnapshot': () => rds.deleteClusterSnapshot(region, 'copy'),

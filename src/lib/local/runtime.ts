@@ -41,6 +41,8 @@ export interface LocalRuntimeOptions {
   stallTimeoutMs?: number;
   /** Called when a handler throws (the whole batch stays in the queue). */
   onInvocationError?: (error: unknown, invocation: { step: string; messageIds: string[] }) => void;
+  /** Called when a step sends itself a delayed message (a re-check within 15 minutes), with its body. */
+  onDelayedMessage?: (body: string, delaySeconds: number) => void;
 }
 
 export interface StepQueues {
@@ -110,6 +112,7 @@ export class LocalRuntime {
   private readonly functionTimeoutMs: number;
   private readonly stallTimeoutMs: number;
   private readonly onInvocationError?: LocalRuntimeOptions['onInvocationError'];
+  private readonly onDelayedMessage?: LocalRuntimeOptions['onDelayedMessage'];
   private readonly pollers: Poller[] = [];
   private readonly counters: Record<string, StepCounters> = {};
   private readonly inFlight = new Set<Promise<void>>();
@@ -124,6 +127,7 @@ export class LocalRuntime {
     this.functionTimeoutMs = options.functionTimeoutMs ?? DEFAULT_FUNCTION_TIMEOUT_MS;
     this.stallTimeoutMs = options.stallTimeoutMs ?? 120_000;
     this.onInvocationError = options.onInvocationError;
+    this.onDelayedMessage = options.onDelayedMessage;
     const visibilityTimeoutMs = options.visibilityTimeoutMs ?? 6 * this.functionTimeoutMs;
     const deadLetterVisibilityMs = options.deadLetterVisibilityTimeoutMs ?? visibilityTimeoutMs;
     const maxReceiveCount = options.maxReceiveCount ?? 5;
@@ -200,6 +204,7 @@ export class LocalRuntime {
         throw Object.assign(new Error(`Value ${delaySeconds} for parameter DelaySeconds is invalid. Reason: Must be >= 0 and <= 900.`), { name: 'InvalidParameterValue' });
       }
       queue.send(body, delaySeconds * 1000);
+      this.onDelayedMessage?.(body, delaySeconds);
       this.wake();
     },
   };
