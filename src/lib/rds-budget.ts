@@ -174,6 +174,7 @@ export class RdsBudget {
 const REGION_OF: { [K in keyof Rds]: (...args: Parameters<Rds[K]>) => string } = {
   describeClusterSnapshot: (region) => region,
   listAutomatedSnapshots: (region) => region,
+  listManualSnapshots: (region) => region,
   copyClusterSnapshot: (input) => input.targetRegion,
   deleteClusterSnapshot: (region) => region,
   describeCluster: (region) => region,

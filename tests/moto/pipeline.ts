@@ -613,6 +613,7 @@ function handBacksSeenBy(time: HarnessTime, real: MessageQueue): MessageQueue {
       await real.changeVisibility(input);
       time.handedBack(input.receiptHandle, Math.ceil(input.seconds));
     },
+    sendDelayed: (input) => real.sendDelayed(input),
   };
 }
 

@@ -1,4 +1,4 @@
-import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { MessageQueue } from '../ports';
 import { sdkClientOptions } from './client-options';
 
@@ -34,7 +34,10 @@ export interface AwsMessageQueueOptions {
   client?: SQSClient;
 }
 
-/** The function's own SQS queue, for handing records back (ChangeMessageVisibility). */
+/** "Valid values: 0 to 900. Maximum: 15 minutes." (SendMessage, DelaySeconds) */
+export const MAX_DELAY_SECONDS = 900;
+
+/** The function's own SQS queue: handing records back (ChangeMessageVisibility), delayed re-checks (SendMessage). */
 export class AwsMessageQueue implements MessageQueue {
   private readonly client: SQSClient;
 
@@ -47,5 +50,11 @@ export class AwsMessageQueue implements MessageQueue {
     await this.client.send(
       new ChangeMessageVisibilityCommand({ QueueUrl: queueUrlOf(input.queueArn), ReceiptHandle: input.receiptHandle, VisibilityTimeout: seconds }),
     );
+  }
+
+  async sendDelayed(input: { queueArn: string; body: string; delaySeconds: number }): Promise<void> {
+    const delay = Math.round(input.delaySeconds);
+    if (!(delay >= 0 && delay <= MAX_DELAY_SECONDS)) throw new Error(`delaySeconds: expected 0 to ${MAX_DELAY_SECONDS} (SQS DelaySeconds), got ${input.delaySeconds}`);
+    await this.client.send(new SendMessageCommand({ QueueUrl: queueUrlOf(input.queueArn), MessageBody: input.body, DelaySeconds: delay }));
   }
 }

@@ -1,17 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from '../../schemas/zod';
 import { describeIssues } from '../../schemas/restore-request';
 import { PipelineError, classifyError } from '../errors';
 import type { AppUser, DbCredentials, DbEndpoint } from '../ports';
 import type { Step, StepContext, StepResult } from '../step-runner';
 import { endpointAfterRename, masterSecretName } from './names';
 
-const masterCredentials = z.object({ username: z.string().min(1).max(63), password: z.string().min(8) });
+const name = z.string().check(z.minLength(1), z.maxLength(63));
+const masterCredentials = z.object({ username: name, password: z.string().check(z.minLength(8)) });
 const appCredentials = z.object({
-  username: z.string().min(1).max(63),
-  password: z.string().min(8),
-  database: z.string().min(1).max(63).default('postgres'),
-  privileges: z.array(z.enum(['SELECT', 'INSERT', 'UPDATE', 'DELETE'])).default(['SELECT', 'INSERT', 'UPDATE', 'DELETE']),
+  username: name,
+  password: z.string().check(z.minLength(8)),
+  database: z._default(name, 'postgres'),
+  privileges: z._default(z.array(z.enum(['SELECT', 'INSERT', 'UPDATE', 'DELETE'])), ['SELECT', 'INSERT', 'UPDATE', 'DELETE']),
 });
 
 /** RDS master passwords: printable ASCII except / " @ and space; alphanumerics are always safe. */
@@ -19,7 +20,7 @@ export function newMasterPassword(): string {
   return randomBytes(24).toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, 28).padEnd(28, 'x');
 }
 
-async function readSecret<T>(ctx: StepContext, name: string, schema: z.ZodType<T>): Promise<T> {
+async function readSecret<T>(ctx: StepContext, name: string, schema: z.ZodMiniType<T>): Promise<T> {
   const raw = await ctx.retry(() => ctx.deps.secrets.getJson(name));
   const parsed = schema.safeParse(raw);
   // The issues name fields only; a secret's values never reach an error message.

@@ -3,7 +3,7 @@ import { restoreRequest } from '../../schemas/restore-request';
 import { newOperationState, parametersFrom } from '../../schemas/operation-state';
 import type { SnapshotInfo } from '../ports';
 import type { Step, StepContext, StepResult } from '../step-runner';
-import { replacementProblem } from '../safety';
+import { engineProblem, replacementProblem, requestProblem } from '../safety';
 import { deadlineScheduleName } from './names';
 
 /**
@@ -36,6 +36,8 @@ export const snapshotCheck: Step = {
     const p = state.parameters;
     const id = state.operation_id;
 
+    const refused = requestProblem(p, deps.config);
+    if (refused) return { kind: 'failed', ...refused };
     const lock = await store.acquireLock(p.target_region, p.target_cluster_id, id, ctx.now);
     if (!lock.acquired) {
       return {
@@ -74,6 +76,8 @@ export const snapshotCheck: Step = {
         : `automated snapshot of ${p.source_cluster_id}${p.source_snapshot_date ? ` taken on ${p.source_snapshot_date}` : ''}`;
       return { kind: 'failed', code: 'SnapshotNotFound', message: `found no ${what} in ${p.source_region}` };
     }
+    const unsupported = engineProblem(snapshot);
+    if (unsupported) return { kind: 'failed', ...unsupported };
     if (snapshot.status !== 'available') {
       return {
         kind: 'failed',
@@ -133,6 +137,8 @@ async function validateSourceCluster(ctx: StepContext): Promise<StepResult> {
       message: `cluster ${cluster.clusterId} is not on CLONE_SOURCE_CLUSTERS: the pipeline clones or restores to a point in time only the live clusters listed there`,
     };
   }
+  const unsupported = engineProblem(cluster);
+  if (unsupported) return { kind: 'failed', ...unsupported };
   if (cluster.status !== 'available') return { kind: 'failed', code: 'SourceNotRestorable', message: `cluster ${cluster.clusterId} is ${cluster.status}, expected available` };
   if (source === 'clone' && cluster.members.length === 0) {
     return { kind: 'failed', code: 'SourceNotRestorable', message: `cluster ${cluster.clusterId} has no DB instance: Aurora clones only clusters with at least one` };
