@@ -15,8 +15,9 @@ export class PipelineError extends Error {
 
 /**
  * No RDS call budget left within the wait a function may spend in-process (src/lib/rds-budget.ts). It is
- * classified like RDS's own throttling (`Throttled`, retryable), so the same paths apply: a wait step defers
- * its check, an action step hands its message back to SQS. Retrying it in-process would only wait again
+ * classified like RDS's own throttling (`Throttled`, retryable); the step runner turns it into queueing: a
+ * wait step defers its check by `retryAfterSeconds`, an action step sends its message back to its queue
+ * delayed by as much (src/lib/step-runner.ts). Retrying it in-process would only wait again
  * for a horizon already found full, so withRetry passes it on at once.
  */
 export class RdsBudgetExhaustedError extends PipelineError {
@@ -25,6 +26,11 @@ export class RdsBudgetExhaustedError extends PipelineError {
     readonly callsPerSecond: number,
     /** The seconds ahead that were all booked. */
     readonly horizonSeconds: number,
+    /**
+     * When to try again (whole seconds ≥ 1): once the permits booked beyond the horizon have gone, spread
+     * over up to half a horizon so the callers refused together do not come back together.
+     */
+    readonly retryAfterSeconds: number = horizonSeconds,
   ) {
     super('Throttled', `RdsBudgetExhausted: the RDS call budget of ${region} (${callsPerSecond}/s) is booked for the next ${horizonSeconds} s`, true);
     this.name = 'RdsBudgetExhausted';

@@ -56,6 +56,8 @@ export interface RdsBudgetOptions {
   /** How far ahead a caller may wait in-process for its permit (RDS_BUDGET_WAIT_SECONDS, 1–60). */
   horizonSeconds: number;
   metrics?: Metrics;
+  /** Jitter of the retry-after time (default Math.random; the simulator passes its seeded one). */
+  random?: () => number;
 }
 
 /** Key prefix of the budget's items in the state table. */
@@ -78,6 +80,7 @@ export class RdsBudget {
   private readonly horizonMs: number;
   /** Per region, the last `tat` this process saw: is the budget saturated (try that update first) or idle? */
   private readonly lastTat = new Map<string, number>();
+  private readonly random: () => number;
 
   constructor(private readonly options: RdsBudgetOptions) {
     if (!(options.callsPerSecond > 0)) throw new Error(`callsPerSecond: expected a positive number, got ${options.callsPerSecond}`);
@@ -87,6 +90,7 @@ export class RdsBudget {
     this.interval = 1000 / options.callsPerSecond;
     this.tolerance = (Math.max(1, Math.floor(options.callsPerSecond)) - 1) * this.interval;
     this.horizonMs = options.horizonSeconds * 1000;
+    this.random = options.random ?? Math.random;
   }
 
   /**
@@ -97,6 +101,7 @@ export class RdsBudget {
   async take(region: string): Promise<void> {
     const now = this.options.clock.now().getTime();
     const latest = now + this.horizonMs + this.tolerance;
+    let bookedMs: number | undefined;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const saturatedFirst = (this.lastTat.get(region) ?? -Infinity) >= now;
       for (const saturated of saturatedFirst ? [true, false] : [false, true]) {
@@ -113,10 +118,17 @@ export class RdsBudget {
       // Neither condition held: booked beyond the horizon, or the item moved between the two updates.
       const tat = await this.read(region);
       if (tat !== undefined) this.lastTat.set(region, tat);
-      if (tat !== undefined && tat > latest) break;
+      if (tat !== undefined && tat > latest) {
+        bookedMs = tat - this.interval - this.tolerance - now;
+        break;
+      }
     }
     this.options.metrics?.count('RdsBudgetExhausted', 1, { region });
-    throw new RdsBudgetExhaustedError(region, this.options.callsPerSecond, this.options.horizonSeconds);
+    const { horizonSeconds } = this.options;
+    // Come back when the permits booked beyond the horizon have gone, plus up to half a horizon of jitter.
+    const beyond = bookedMs === undefined ? horizonSeconds : Math.max(0, bookedMs / 1000 - horizonSeconds);
+    const retryAfter = Math.max(1, Math.ceil(beyond + this.random() * (horizonSeconds / 2)));
+    throw new RdsBudgetExhaustedError(region, this.options.callsPerSecond, horizonSeconds, retryAfter);
   }
 
   /** Saturated: the next time after the last booked one, if within the horizon. Returns the new tat. */
@@ -210,6 +222,7 @@ export function rdsBudgetFor(input: {
   dynamo: DynamoDBDocumentClient;
   clock: Clock;
   metrics?: Metrics;
+  random?: () => number;
 }): RdsBudget | undefined {
   const { config } = input;
   if (config.RDS_CALLS_PER_SECOND === 0) return undefined;
@@ -220,5 +233,6 @@ export function rdsBudgetFor(input: {
     callsPerSecond: config.RDS_CALLS_PER_SECOND,
     horizonSeconds: config.RDS_BUDGET_WAIT_SECONDS,
     metrics: input.metrics,
+    random: input.random,
   });
 }

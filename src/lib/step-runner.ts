@@ -6,11 +6,11 @@ import type { OperationState, OperationStatus } from '../schemas/operation-state
 import type { CheckName, StepName } from '../schemas/steps';
 import { AuditLog } from './audit-log';
 import type { Dependencies } from './dependencies';
-import { classifyError, withRetry } from './errors';
+import { classifyError, RdsBudgetExhaustedError, withRetry } from './errors';
 import { RetryLaterError, StepBusyError } from './hand-back';
 import { StateStore, type Patch } from './state-store';
 import { OPERATION_TAG } from './tags';
-import { armRecheck, handOverEarlyRecheck, isStaleRecheck, type RecheckRequest } from './recheck';
+import { armRecheck, handOverEarlyRecheck, isStaleRecheck, SQS_MAX_DELAY_SECONDS, type RecheckRequest } from './recheck';
 
 /** What a step decided. The runner records it, audits it and publishes its event. */
 export type StepResult =
@@ -197,16 +197,44 @@ export async function runStep(step: Step, deps: Dependencies, record: SQSRecord)
   };
 
   let result: StepResult;
+  /** Set when the RDS call budget refused a wait step's check: when to check again. */
+  let budgetDelay: number | undefined;
   try {
     result = await step.run(ctx);
   } catch (e) {
+    if (e instanceof RdsBudgetExhaustedError) {
+      // The account's RDS call budget is booked beyond what this function may wait for: the work queues in
+      // SQS instead (src/lib/rds-budget.ts). A wait step defers its check; an action step releases its claim
+      // and sends its message again, delayed, to its own queue (SQS DelaySeconds, at most 900 s) and the
+      // received one is deleted: a burst queues for as long as it takes without using up maxReceiveCount,
+      // which is kept for real failures. Should the send fail, the record fails and SQS redelivers it.
+      const delaySeconds = Math.min(SQS_MAX_DELAY_SECONDS, e.retryAfterSeconds);
+      deps.metrics.count('RdsBudgetDeferred', 1, { step: step.name });
+      if (!step.recheck && record.eventSourceARN) {
+        await store.countRetries(operationId, retries, deps.clock.now());
+        if (token) await store.release(state, step.name, token, deps.clock.now());
+        await deps.queue.sendDelayed({ queueArn: record.eventSourceARN, body: record.body, delaySeconds });
+        log.info('RDS call budget booked: message queued again', { operationId, step: step.name, delaySeconds });
+        return;
+      }
+      if (step.recheck) budgetDelay = delaySeconds;
+    }
     const c = classifyError(e);
     // An unknown error may be a bug or an outage of our own dependencies: let SQS retry it, and the
     // dead-letter handler fail the operation if it keeps failing. Known faults end the operation now.
     if (c.code === 'InternalError') throw e;
     if (c.retryable && step.recheck) {
-      // Throttling outlasted the retries: a check that cannot be made now is simply made later.
-      result = { kind: 'waiting', check: step.recheck.check, delaySeconds: step.recheck.delaySeconds(deps.config), audit: { type: 'CHECK_DEFERRED', details: { code: c.code } } };
+      // Throttling outlasted the retries (or the RDS call budget is booked): a check that cannot be made now is simply made later.
+      const recheckSeconds = step.recheck.delaySeconds(deps.config);
+      result =
+        budgetDelay === undefined
+          ? { kind: 'waiting', check: step.recheck.check, delaySeconds: recheckSeconds, audit: { type: 'CHECK_DEFERRED', details: { code: c.code } } }
+          : {
+              kind: 'waiting',
+              check: step.recheck.check,
+              delaySeconds: Math.min(recheckSeconds, budgetDelay),
+              audit: { type: 'CHECK_DEFERRED', details: { code: 'RdsBudgetExhausted', retry_after_seconds: budgetDelay } },
+            };
     } else if (c.retryable) {
       // Throttling or a transient fault outlasted the in-process retries: give the account's RDS quota
       // time to recover and hand the message back to SQS (redelivered after a growing delay, see
