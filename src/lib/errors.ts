@@ -26,10 +26,7 @@ export class RdsBudgetExhaustedError extends PipelineError {
     readonly callsPerSecond: number,
     /** The seconds ahead that were all booked. */
     readonly horizonSeconds: number,
-    /**
-     * When to try again (whole seconds ≥ 1): once the permits booked beyond the horizon have gone, spread
-     * over up to half a horizon so the callers refused together do not come back together.
-     */
+    /** When to try again (whole seconds ≥ 1): the caller's place in the budget's queue (src/lib/rds-budget.ts). */
     readonly retryAfterSeconds: number = horizonSeconds,
   ) {
     super('Throttled', `RdsBudgetExhausted: the RDS call budget of ${region} (${callsPerSecond}/s) is booked for the next ${horizonSeconds} s`, true);

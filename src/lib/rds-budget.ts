@@ -16,21 +16,28 @@
  *   the permit is for `tat − τ` (at once while inside the burst, else a wait on the clock);
  * - an idle one (tat < now, or no item yet): `SET tat = now + T` conditioned on that; the call goes at once.
  * Each permit is ONE conditional UpdateItem, evaluated atomically by DynamoDB: concurrent takers are
- * serialised on the item and each gets its own, distinct time — no read-modify-write, no lost race to
- * retry, no probing of slot after slot (a failed conditional write is still billed), and the calls leave
- * spaced at the budgeted rate instead of in bursts at the start of each second. Only the switch between
- * idle and saturated costs a failed write (guessed from the last `tat` this process saw), and running out
- * costs one read to tell "booked beyond the horizon" from a race. One item per region is one partition at
- * a few writes per second: "each individual partition is limited to 1,000 write units per second" (DynamoDB
- * developer guide, warm throughput scenarios). The item carries the table's TTL attribute (`expires_at`),
- * moved a day ahead by every permit, so the item of a region no longer used goes away.
+ * serialised on the item and each gets its own, distinct time ("a condition expression ... determines
+ * whether the item should be modified"; when it does not hold the write fails with
+ * ConditionalCheckFailedException: DynamoDB developer guide, condition expressions) — no read-modify-write,
+ * no probing of slot after slot (a failed conditional write still consumes write capacity), and the calls
+ * leave spaced at the budgeted rate instead of in bursts at the start of each second. Only the switch
+ * between idle and saturated costs a failed write (guessed from the last `tat` this process saw). One item
+ * per region is one partition at a few writes per second: "each individual partition is limited to 1,000
+ * write units per second" (DynamoDB developer guide, warm throughput scenarios). The item carries the
+ * table's TTL attribute (`expires_at`), moved a day ahead by every permit, so the item of a region no
+ * longer used goes away.
+ *
+ * No permit within RDS_BUDGET_WAIT_SECONDS (default 5: a Lambda may sleep a few seconds, not more): the
+ * caller takes a place in the queue of refused callers — `qtat`, a second timeline running on from the last
+ * booked permit at the budgeted rate, one more conditional UpdateItem — and gets RdsBudgetExhaustedError
+ * with `retryAfterSeconds`, when its place comes within half a horizon. The step runner turns that into
+ * queueing (src/lib/step-runner.ts): an action step sends its SQS message again with that DelaySeconds, a
+ * wait step defers its check by as much. The backlog waits in SQS, not in running functions, and comes
+ * back spread at the rate the budget can serve it.
  * (Per-second counter items, `ADD calls :1` under `calls < :limit`, were the first design: under a burst,
  * takers that read the same counters all race for the same second; most lose and read again, about two
- * writes and a read per permit, and the calls of one second leave together.)
- *
- * No permit within RDS_BUDGET_WAIT_SECONDS: RdsBudgetExhaustedError (classified `Throttled`, retryable), so the
- * paths built for throttling apply: a wait step defers its check to its next re-check, an action step hands
- * its SQS message back (src/lib/hand-back.ts) — the backlog waits in SQS, not in running functions.
+ * writes and a read per permit, and the calls of one second leave together. A fixed or random hand-back
+ * delay was the second: the refused backlog came back every few seconds to be refused again.)
  *
  * Hand-written: DynamoDB-backed rate limiters on npm read the system time and sleep with real timers (the
  * local runtime and the tests run on a virtual clock, which must drive every wait), and most rely on
@@ -38,10 +45,10 @@
  *
  * What the budget does not count: the SDK's own retries of a throttled call (adaptive retry mode, which then
  * slows the client down by itself), and the extra pages of a paginated listing (one permit per port call;
- * listAutomatedSnapshots of one cluster is one page in practice).
+ * listing one cluster's snapshots is one page in practice).
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { RdsBudgetExhaustedError } from './errors';
 import type { Clock, Metrics, Rds } from './ports';
 import { TTL_ATTRIBUTE } from './tables';
@@ -56,8 +63,6 @@ export interface RdsBudgetOptions {
   /** How far ahead a caller may wait in-process for its permit (RDS_BUDGET_WAIT_SECONDS, 1–60). */
   horizonSeconds: number;
   metrics?: Metrics;
-  /** Jitter of the retry-after time (default Math.random; the simulator passes its seeded one). */
-  random?: () => number;
 }
 
 /** Key prefix of the budget's items in the state table. */
@@ -80,7 +85,6 @@ export class RdsBudget {
   private readonly horizonMs: number;
   /** Per region, the last `tat` this process saw: is the budget saturated (try that update first) or idle? */
   private readonly lastTat = new Map<string, number>();
-  private readonly random: () => number;
 
   constructor(private readonly options: RdsBudgetOptions) {
     if (!(options.callsPerSecond > 0)) throw new Error(`callsPerSecond: expected a positive number, got ${options.callsPerSecond}`);
@@ -90,7 +94,6 @@ export class RdsBudget {
     this.interval = 1000 / options.callsPerSecond;
     this.tolerance = (Math.max(1, Math.floor(options.callsPerSecond)) - 1) * this.interval;
     this.horizonMs = options.horizonSeconds * 1000;
-    this.random = options.random ?? Math.random;
   }
 
   /**
@@ -101,7 +104,6 @@ export class RdsBudget {
   async take(region: string): Promise<void> {
     const now = this.options.clock.now().getTime();
     const latest = now + this.horizonMs + this.tolerance;
-    let bookedMs: number | undefined;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const saturatedFirst = (this.lastTat.get(region) ?? -Infinity) >= now;
       for (const saturated of saturatedFirst ? [true, false] : [false, true]) {
@@ -115,26 +117,51 @@ export class RdsBudget {
         }
         return;
       }
-      // Neither condition held: booked beyond the horizon, or the item moved between the two updates.
-      const tat = await this.read(region);
-      if (tat !== undefined) this.lastTat.set(region, tat);
-      if (tat !== undefined && tat > latest) {
-        bookedMs = tat - this.interval - this.tolerance - now;
-        break;
-      }
+      // Neither condition held: booked beyond the horizon (join the queue), or the item moved between the two updates (again).
+      const queued = await this.enqueue(region, latest);
+      if (queued === undefined) continue;
+      this.lastTat.set(region, queued.tat);
+      this.options.metrics?.count('RdsBudgetExhausted', 1, { region });
+      throw new RdsBudgetExhaustedError(region, this.options.callsPerSecond, this.options.horizonSeconds, this.retryAfterSeconds(queued.qtat, now));
     }
+    // Three rounds lost to concurrent writers (not seen on one item at a few writes per second): come back in a horizon.
     this.options.metrics?.count('RdsBudgetExhausted', 1, { region });
-    const { horizonSeconds } = this.options;
-    // Come back when the permits booked beyond the horizon have gone, plus up to half a horizon of jitter.
-    const beyond = bookedMs === undefined ? horizonSeconds : Math.max(0, bookedMs / 1000 - horizonSeconds);
-    const retryAfter = Math.max(1, Math.ceil(beyond + this.random() * (horizonSeconds / 2)));
-    throw new RdsBudgetExhaustedError(region, this.options.callsPerSecond, horizonSeconds, retryAfter);
+    throw new RdsBudgetExhaustedError(region, this.options.callsPerSecond, this.options.horizonSeconds, this.options.horizonSeconds);
+  }
+
+  /**
+   * When a refused caller should come back: its place in the queue (`qtat`, as a permit's time is read from
+   * `tat`) less half the horizon, so that on its return its permit is at most half a horizon away.
+   */
+  private retryAfterSeconds(qtat: number, now: number): number {
+    const placeMs = qtat - this.interval - this.tolerance - now;
+    return Math.max(1, Math.ceil(placeMs / 1000 - this.options.horizonSeconds / 2));
+  }
+
+  /**
+   * Booked beyond the horizon: takes a place in the queue of refused callers, `qtat`, a second timeline
+   * that runs on from the last booked permit (`tat`) at the budgeted rate. The permits are not reserved
+   * (a refused caller may never come back): the place only says when the budget is expected to have room
+   * for it, after everyone refused before it, so the backlog comes back spread at the rate it can be
+   * served instead of all at once. Both updates are conditioned on `tat > latest` (still booked beyond
+   * the horizon); undefined when neither applied (the budget has room again, or a race): take again.
+   */
+  private async enqueue(region: string, latest: number): Promise<{ tat: number; qtat: number } | undefined> {
+    const base = { ExpressionAttributeValues: { ':interval': this.interval, ':latest': latest } };
+    for (const input of [
+      { ...base, UpdateExpression: 'SET qtat = qtat + :interval', ConditionExpression: 'tat > :latest AND qtat >= tat' },
+      { ...base, UpdateExpression: 'SET qtat = tat + :interval', ConditionExpression: 'tat > :latest AND (attribute_not_exists(qtat) OR qtat < tat)' },
+    ]) {
+      const out = await this.updateItem(region, input, 'ALL_NEW');
+      if (out) return { tat: Number(out.tat), qtat: Number(out.qtat) };
+    }
+    return undefined;
   }
 
   /** Saturated: the next time after the last booked one, if within the horizon. Returns the new tat. */
   private advance(region: string, now: number, latest: number): Promise<number | undefined> {
     return this.update(region, {
-      UpdateExpression: 'SET tat = tat + :interval, #ttl = :ttl',
+      UpdateExpression: 'SET tat = tat + :interval',
       ConditionExpression: 'tat BETWEEN :now AND :latest',
       ExpressionAttributeValues: { ':interval': this.interval, ':now': now, ':latest': latest, ':ttl': this.expiresAt(now) },
     });
@@ -143,7 +170,7 @@ export class RdsBudget {
   /** Idle: the budget restarts from now. Returns the new tat. */
   private restart(region: string, now: number): Promise<number | undefined> {
     return this.update(region, {
-      UpdateExpression: 'SET tat = :next, #ttl = :ttl',
+      UpdateExpression: 'SET tat = :next',
       ConditionExpression: 'attribute_not_exists(tat) OR tat < :now',
       ExpressionAttributeValues: { ':next': now + this.interval, ':now': now, ':ttl': this.expiresAt(now) },
     });
@@ -153,28 +180,32 @@ export class RdsBudget {
     region: string,
     input: { UpdateExpression: string; ConditionExpression: string; ExpressionAttributeValues: Record<string, number> },
   ): Promise<number | undefined> {
+    const out = await this.updateItem(region, { ...input, UpdateExpression: `${input.UpdateExpression}, #ttl = :ttl` }, 'UPDATED_NEW');
+    return out === undefined ? undefined : Number(out.tat);
+  }
+
+  /** One conditional UpdateItem of the region's item; undefined when its condition did not hold. */
+  private async updateItem(
+    region: string,
+    input: { UpdateExpression: string; ConditionExpression: string; ExpressionAttributeValues: Record<string, number> },
+    returnValues: 'UPDATED_NEW' | 'ALL_NEW',
+  ): Promise<Record<string, unknown> | undefined> {
     try {
+      const usesTtl = input.UpdateExpression.includes('#ttl');
       const out = await this.options.dynamo.send(
         new UpdateCommand({
           TableName: this.options.tableName,
           Key: { operation_id: budgetKey(region) },
           ...input,
-          ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
-          ReturnValues: 'UPDATED_NEW',
+          ...(usesTtl ? { ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE } } : {}),
+          ReturnValues: returnValues,
         }),
       );
-      return Number(out.Attributes?.tat);
+      return out.Attributes ?? {};
     } catch (e) {
       if (isConditionFailure(e)) return undefined;
       throw e;
     }
-  }
-
-  private async read(region: string): Promise<number | undefined> {
-    const out = await this.options.dynamo.send(
-      new GetCommand({ TableName: this.options.tableName, Key: { operation_id: budgetKey(region) }, ConsistentRead: true }),
-    );
-    return typeof out.Item?.tat === 'number' ? out.Item.tat : undefined;
   }
 
   private expiresAt(now: number): number {
@@ -222,7 +253,6 @@ export function rdsBudgetFor(input: {
   dynamo: DynamoDBDocumentClient;
   clock: Clock;
   metrics?: Metrics;
-  random?: () => number;
 }): RdsBudget | undefined {
   const { config } = input;
   if (config.RDS_CALLS_PER_SECOND === 0) return undefined;
@@ -233,6 +263,5 @@ export function rdsBudgetFor(input: {
     callsPerSecond: config.RDS_CALLS_PER_SECOND,
     horizonSeconds: config.RDS_BUDGET_WAIT_SECONDS,
     metrics: input.metrics,
-    random: input.random,
   });
 }

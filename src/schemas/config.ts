@@ -138,8 +138,11 @@ export const configSchema = z.object({
     z.coerce.number({ error: 'expected a number' }).check(z.int('expected a whole number'), z.gte(0, 'expected 0 (no budget) or more')),
     8,
   ),
-  /** How far ahead a function books and waits in-process for an RDS permit before handing its message back (1–60). */
-  RDS_BUDGET_WAIT_SECONDS: z._default(positiveInt('RDS_BUDGET_WAIT_SECONDS').check(z.lte(60, 'expected at most 60')), 30),
+  /**
+   * How long a function may wait in-process for an RDS permit (1–60 s) before its message goes back to its
+   * SQS queue, delayed until the budget has room: a few seconds of Lambda time, not minutes of it.
+   */
+  RDS_BUDGET_WAIT_SECONDS: z._default(positiveInt('RDS_BUDGET_WAIT_SECONDS').check(z.lte(60, 'expected at most 60')), 5),
   STATE_TTL_DAYS: z._default(positiveInt('STATE_TTL_DAYS'), 90),
   AUDIT_TTL_DAYS: z._default(positiveInt('AUDIT_TTL_DAYS'), 365),
 });

@@ -108,10 +108,12 @@ describe('RdsBudget', () => {
   it('raises a retryable RdsBudgetExhausted when the horizon is booked, which withRetry does not retry in-process', async () => {
     const clock = freshClock();
     const b = budget(clock, 1, 2);
-    const results = await drive(clock, Array.from({ length: 4 }, () => () => b.take('us-west-2')));
+    const results = await drive(clock, Array.from({ length: 5 }, () => () => b.take('us-west-2')));
     const errors = results.filter((r): r is { error: unknown } => 'error' in r).map((r) => r.error);
-    expect(errors).toHaveLength(1); // now, +1 s, +2 s; the fourth would wait 3 s, beyond the 2-second horizon
+    expect(errors).toHaveLength(2); // now, +1 s, +2 s; the fourth would wait 3 s, beyond the 2-second horizon
     expect(errors[0]).toBeInstanceOf(RdsBudgetExhaustedError);
+    // The refused take places in the queue (+3 s, +4 s) and are told to come back when their place is within half a horizon.
+    expect(errors.map((e) => (e as RdsBudgetExhaustedError).retryAfterSeconds).sort()).toEqual([2, 3]);
     expect(classifyError(errors[0])).toMatchObject({ code: 'Throttled', retryable: true });
     expect((errors[0] as Error).message).toMatch(/RdsBudgetExhausted: .*us-west-2 \(1\/s\) is booked for the next 2 s/);
 
@@ -127,6 +129,32 @@ describe('RdsBudget', () => {
       ),
     ).rejects.toBe(errors[0]);
     expect(attempts).toBe(1);
+  });
+
+  it('sends a burst beyond the horizon back spread at the budgeted rate: each refused caller returns to a permit', async () => {
+    const clock = freshClock();
+    const start = clock.nowMsValue();
+    const b = budget(clock, 10, 2);
+    // 100 callers at once against 10/s with a 2-second horizon: 30 permits (10 at once, 20 over 2 s), 70 refused.
+    const first = await drive(clock, Array.from({ length: 100 }, () => () => b.take('us-west-2')));
+    const refused = first.filter((r): r is { error: RdsBudgetExhaustedError } => 'error' in r).map((r) => r.error);
+    expect(refused).toHaveLength(70);
+    const after = refused.map((e) => e.retryAfterSeconds).sort((x, y) => x - y);
+    // Permits 2.1 … 9.0 s ahead (after the 30 booked, one every 0.1 s), less half the horizon, rounded up: 2 s to 8 s.
+    expect(after[0]).toBe(2);
+    expect(after.at(-1)).toBe(8);
+    expect(after.filter((s) => s === 5)).toHaveLength(10);
+    // Each comes back at its time and gets its permit without being refused again (no one else asks meanwhile).
+    const retried = await drive(
+      clock,
+      after.map((s) => async () => {
+        await clock.sleep(start + s * 1000 - clock.nowMsValue());
+        await b.take('us-west-2');
+      }),
+    );
+    const at = times(retried, start);
+    expect(Math.max(...at)).toBeCloseTo(9, 6);
+    expect(fitsBucket([...times(first.filter((r) => !('error' in r)), start), ...at], 10, 10)).toBe(true);
   });
 
   it('keeps its state in one item per region of the state table, with the TTL attribute', async () => {

@@ -398,19 +398,20 @@ describe('SimulatedRds faults', () => {
     expect(classifyError(e)).toMatchObject({ code: 'TransientFault', retryable: true });
   });
 
-  it('throttles with a token bucket on the virtual clock shared by all regions', async () => {
+  it('throttles with a token bucket per region on the virtual clock ("for each AWS account in each AWS Region")', async () => {
     const { rds, sim, clock } = setup({ rateLimit: { perSecond: 2, burst: 3 } });
     await rds.describeCluster('us-west-2', 'aurora-staging');
-    await rds.describeCluster('us-east-1', 'aurora-prod');
-    await rds.listAutomatedSnapshots('us-east-1', 'aurora-prod');
+    await rds.describeCluster('us-west-2', 'aurora-staging');
+    await rds.listAutomatedSnapshots('us-west-2', 'aurora-staging');
     const e = await failure(rds.describeCluster('us-west-2', 'aurora-staging'));
     expect(e.name).toBe('Throttling');
     expect(classifyError(e)).toMatchObject({ code: 'Throttled', retryable: true });
+    await rds.describeCluster('us-east-1', 'aurora-prod'); // another region's bucket is full
     clock.advanceTo(clock.t + 500);
     await rds.describeCluster('us-west-2', 'aurora-staging');
     expect((await failure(rds.describeCluster('us-west-2', 'aurora-staging'))).name).toBe('Throttling');
     expect(sim.throttled).toBe(2);
-    expect(sim.calls.DescribeDBClusters).toBe(5);
+    expect(sim.calls.DescribeDBClusters).toBe(6);
   });
 
   async function eventsUnder(eventFaults: SimulatedRdsOptions['eventFaults']) {

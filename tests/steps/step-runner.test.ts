@@ -3,6 +3,7 @@ import { EVENT_SOURCE } from '../../src/events/catalogue';
 import { RDS_EVENT_IDS, RDS_SOURCE } from '../../src/events/rds';
 import type { LocalDynamo } from '../../src/lib/local/dynalite';
 import { rdsFault } from '../../src/lib/local/rds';
+import { RdsBudgetExhaustedError } from '../../src/lib/errors';
 import { RetryLaterError, StepBusyError, handBackSeconds } from '../../src/lib/hand-back';
 import { runStep } from '../../src/lib/step-runner';
 import { snapshotCheck } from '../../src/lib/steps/snapshot-check';
@@ -223,6 +224,50 @@ describe('runStep: errors', () => {
     expect(JSON.parse(w.handedBack.sent.at(-1)!.body).detail).toMatchObject({ check: 'restore', attempt: 1 });
     const trail = await w.audit.trail(id);
     expect(trail.find((e) => e.event_type === 'CHECK_DEFERRED')?.details).toMatchObject({ code: 'Throttled' });
+  });
+});
+
+describe('runStep: the RDS call budget (src/lib/rds-budget.ts) turns a refusal into queueing', () => {
+  const refused = () => new RdsBudgetExhaustedError('us-east-1', 8, 5, 42);
+
+  it('an action step refused a permit sends its message again, delayed, to its own queue: no RestoreFailed, no receive used, claim released', async () => {
+    const w = await TestWorld.create(dynamo);
+    const { id } = await w.request(SAME_REGION);
+    const completed = await w.advance(id, 'delete-rds');
+    const rds = w.rds;
+    w.deps.rds = failingRds(rds, 'describeCluster', refused);
+    const sentBefore = w.handedBack.sent.length;
+    await w.run('delete-rds', completed); // resolves: the received message is deleted
+    const resent = w.handedBack.sent.slice(sentBefore);
+    expect(resent).toHaveLength(1);
+    expect(resent[0]).toMatchObject({ queueArn: expect.stringMatching(/aurora-restore-delete-rds$/), delaySeconds: 42 });
+    expect(JSON.parse(resent[0].body)).toEqual(JSON.parse(JSON.stringify(completed)));
+    expect(w.handedBack.calls).toHaveLength(0);
+    expect(w.publishedOf(id, 'RestoreFailed')).toHaveLength(0);
+    expect(w.metrics.counts['RdsBudgetDeferred.delete-rds']).toBe(1);
+    const state = await w.state(id);
+    expect(state.steps['delete-rds'].status).toBe('RUNNING');
+    expect(Date.parse(state.steps['delete-rds'].lease_until!)).toBeLessThanOrEqual(w.clock.now().getTime());
+
+    // the delayed copy, once the budget has room, completes the step
+    w.deps.rds = rds;
+    w.clock.advanceBy(42_000);
+    await w.run('delete-rds', completed);
+    expect(w.publishedOf(id, 'TargetCleared')).toHaveLength(1);
+  });
+
+  it('a wait step refused a permit checks again when the budget has room (sooner than its re-check)', async () => {
+    const w = await TestWorld.create(dynamo);
+    const { id } = await w.request(SAME_REGION);
+    await w.advance(id, 'check-restore-status');
+    w.deps.rds = failingRds(w.rds, 'describeCluster', refused);
+    await w.run('check-restore-status', await w.dueRecheck(id, 'check-restore-status'));
+    expect(w.publishedOf(id, 'RestoreFailed')).toHaveLength(0);
+    const last = w.handedBack.sent.at(-1)!;
+    expect(last.delaySeconds).toBe(42);
+    expect(JSON.parse(last.body).detail).toMatchObject({ check: 'restore' });
+    const trail = await w.audit.trail(id);
+    expect(trail.filter((e) => e.event_type === 'CHECK_DEFERRED').at(-1)?.details).toMatchObject({ code: 'RdsBudgetExhausted', retry_after_seconds: 42 });
   });
 });
 

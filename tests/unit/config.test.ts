@@ -55,7 +55,7 @@ describe('configuration', () => {
   });
 
   it('takes the RDS call budget (0 turns it off) and names a bad value in one line', () => {
-    expect(loadConfig(localEnvironment())).toMatchObject({ RDS_CALLS_PER_SECOND: 8, RDS_BUDGET_WAIT_SECONDS: 30 });
+    expect(loadConfig(localEnvironment())).toMatchObject({ RDS_CALLS_PER_SECOND: 8, RDS_BUDGET_WAIT_SECONDS: 5 });
     expect(loadConfig(localEnvironment({ RDS_CALLS_PER_SECOND: '0' })).RDS_CALLS_PER_SECOND).toBe(0);
     for (const [value, reason] of [
       ['-1', 'RDS_CALLS_PER_SECOND: expected 0 (no budget) or more'],

@@ -179,9 +179,7 @@ export class LocalPipeline {
     const wrapped = options.wrapDeps ? options.wrapDeps(deps) : deps;
     // Every RDS call of the handlers takes a permit of the account's RDS call budget (RDS_CALLS_PER_SECOND),
     // as on AWS: through the handlers' own DynamoDB client, on top of whatever a chaos run wraps around RDS.
-    // Its retry-after jitter draws from its own seeded sequence, so the simulated RDS's faults stay as they were.
-    const budgetRandom = seededRandom((options.seed ?? scenario.faults.seed) + 0x9e37);
-    const budget = rdsBudgetFor({ config, dynamo: wrapped.dynamo, clock: wrapped.clock, metrics: wrapped.metrics, random: budgetRandom });
+    const budget = rdsBudgetFor({ config, dynamo: wrapped.dynamo, clock: wrapped.clock, metrics: wrapped.metrics });
     const handlerDeps: Dependencies = budget ? { ...wrapped, rds: budgetedRds(wrapped.rds, budget) } : wrapped;
     const runtime = new LocalRuntime({
       clock,
