@@ -119,8 +119,9 @@ export interface FleetOptions {
   seed: number;
   durations?: Partial<Durations>;
   /**
-   * The choreography's RDS call budget (RDS_CALLS_PER_SECOND); default: the rate limit's perSecond when
-   * one is modelled (the deployment configured for its account), else the configuration's default.
+   * The choreography's RDS call budget (RDS_CALLS_PER_SECOND, src/lib/rds-budget.ts); default: the rate
+   * limit's perSecond when one is modelled (the deployment configured for its account's limit), else 0 (no
+   * budget: an account without a limit needs none). Sequential runs use the configuration's default (8/s).
    */
   rdsCallsPerSecond?: number;
   /** Wraps the measured part (requests → all terminal), e.g. with a profiler. */
@@ -228,7 +229,7 @@ export async function choreographySequential(o: SequentialOptions): Promise<Desi
 
 export async function choreographyFleet(o: FleetOptions): Promise<DesignRun> {
   const scenario = benchScenario({ pairs: o.restores, durations: o.durations, rdsEventLatencyMaxSeconds: o.rdsEventLatencyMaxSeconds });
-  const { pipeline, counters } = await openChoreography(scenario, o.seed, o.rateLimit, o.rdsCallsPerSecond ?? o.rateLimit?.perSecond);
+  const { pipeline, counters } = await openChoreography(scenario, o.seed, o.rateLimit, o.rdsCallsPerSecond ?? o.rateLimit?.perSecond ?? 0);
   try {
     const startMs = pipeline.clock.nowMsValue();
     const cpu = process.cpuUsage();

@@ -257,6 +257,11 @@ const RUNNER: PortCall[] = ['state.GetItem', 'state.UpdateItem', 'audit.PutItem'
 const WAITING: PortCall[] = [...RUNNER, 'scheduler.scheduleOnce', 'queue.sendDelayed'];
 /** Every queue consumer may hand a record back to its own queue (SQS ChangeMessageVisibility). */
 const HAND_BACK: PortCall = 'queue.changeVisibility';
+/**
+ * An action step refused a permit by the RDS call budget sends its message again to its own queue, delayed
+ * (src/lib/step-runner.ts); the budget itself is state.UpdateItem on its item in the state table (RUNNER).
+ */
+const BUDGET_REQUEUE: PortCall = 'queue.sendDelayed';
 
 /**
  * The port calls of each function (read off src/lib/steps, src/lib/step-runner.ts, src/lib/state-store.ts).
@@ -266,31 +271,32 @@ export const FUNCTION_CALLS: Record<FunctionName, PortCall[]> = {
   'snapshot-check': [
     ...RUNNER,
     HAND_BACK,
+    BUDGET_REQUEUE,
     'state.PutItem', // create the operation, take the target lock
     'scheduler.scheduleOnce', // the operation's deadline
     'rds.describeCluster', // pre-flight check of the target
     'rds.describeClusterSnapshot',
     'rds.listAutomatedSnapshots',
   ],
-  'copy-snapshot': [...RUNNER, HAND_BACK, 'rds.copyClusterSnapshot', 'rds.describeClusterSnapshot'],
+  'copy-snapshot': [...RUNNER, HAND_BACK, BUDGET_REQUEUE, 'rds.copyClusterSnapshot', 'rds.describeClusterSnapshot'],
   'check-copy-status': [...WAITING, HAND_BACK, 'rds.describeClusterSnapshot'],
   // An instance RDS refuses to delete is described: already deleting, or not yet (creating/modifying)?
-  'delete-rds': [...RUNNER, HAND_BACK, 'state.PutItem', 'rds.describeCluster', 'rds.deleteInstance', 'rds.describeInstance', 'rds.deleteCluster'],
+  'delete-rds': [...RUNNER, HAND_BACK, BUDGET_REQUEUE, 'state.PutItem', 'rds.describeCluster', 'rds.deleteInstance', 'rds.describeInstance', 'rds.deleteCluster'],
   // Deletes the members delete-rds could not (creating/modifying then; recorded in the resource index), then
   // the cluster once they are gone.
   'check-delete-status': [...WAITING, HAND_BACK, 'state.PutItem', 'rds.describeCluster', 'rds.deleteInstance', 'rds.describeInstance', 'rds.deleteCluster'],
   // The cluster only: RDS creates instances once the restored cluster is available.
-  'restore-snapshot': [...RUNNER, HAND_BACK, 'rds.restoreClusterFromSnapshot', 'rds.restoreClusterToPointInTime', 'rds.describeCluster'],
+  'restore-snapshot': [...RUNNER, HAND_BACK, BUDGET_REQUEUE, 'rds.restoreClusterFromSnapshot', 'rds.restoreClusterToPointInTime', 'rds.describeCluster'],
   // Creates the writer once the restored cluster is available (recording it in the resource index).
   'check-restore-status': [...WAITING, HAND_BACK, 'state.PutItem', 'rds.describeCluster', 'rds.describeInstance', 'rds.createInstance'],
-  'setup-db-users': [...RUNNER, HAND_BACK, 'secrets.getJson', 'secrets.putJson', 'rds.modifyClusterMasterPassword', 'db.configureUsers', 'db.verifyLogin'],
+  'setup-db-users': [...RUNNER, HAND_BACK, BUDGET_REQUEUE, 'secrets.getJson', 'secrets.putJson', 'rds.modifyClusterMasterPassword', 'db.configureUsers', 'db.verifyLogin'],
   // Swap: rename the old target away, then the new cluster in (each name indexed for its RDS events).
   'swap-out': [...WAITING, HAND_BACK, 'state.PutItem', 'rds.describeCluster', 'rds.renameCluster'],
   'swap-in': [...WAITING, HAND_BACK, 'state.PutItem', 'rds.describeCluster', 'rds.renameCluster'],
   // Swap: delete the old cluster as delete-rds deletes a replaced target.
-  'retire-cluster': [...RUNNER, HAND_BACK, 'state.PutItem', 'rds.describeCluster', 'rds.deleteInstance', 'rds.describeInstance', 'rds.deleteCluster'],
+  'retire-cluster': [...RUNNER, HAND_BACK, BUDGET_REQUEUE, 'state.PutItem', 'rds.describeCluster', 'rds.deleteInstance', 'rds.describeInstance', 'rds.deleteCluster'],
   // Deletes the temporary copy; final snapshot retention lists the target's manual snapshots and prunes its own final ones.
-  'archive-snapshot': [...RUNNER, HAND_BACK, 'rds.deleteClusterSnapshot', 'rds.listManualSnapshots'],
+  'archive-snapshot': [...RUNNER, HAND_BACK, BUDGET_REQUEUE, 'rds.deleteClusterSnapshot', 'rds.listManualSnapshots'],
   'sns-notification': [
     HAND_BACK,
     // A failed swap is put right before the operation ends (swap-compensation.ts): rename the old cluster

@@ -133,13 +133,19 @@ function withCreatingReader() {
  * listed but never observed is a grant no code needs, and fails the test.
  */
 const HANDED_BACK = { 'queue.changeVisibility': 'a record handed back to its queue: the step is busy elsewhere, or throttling outlasted the retries (tests/steps/hand-back.test.ts)' } as const;
+const REQUEUED = {
+  ...HANDED_BACK,
+  'queue.sendDelayed': 'an action step refused a permit by the RDS call budget sends its message again, delayed (tests/steps/step-runner.test.ts)',
+} as const;
 const RARE: Partial<Record<FunctionName, Partial<Record<PortCall, string>>>> = {
   ...Object.fromEntries(FUNCTION_NAMES.map((fn) => [fn, HANDED_BACK])),
-  'copy-snapshot': { ...HANDED_BACK, 'rds.describeClusterSnapshot': 'the copy already exists: is it our own earlier attempt?' },
-  'delete-rds': { ...HANDED_BACK, 'rds.deleteCluster': 'a target cluster that has no instances left is deleted at once' },
-  'restore-snapshot': { ...HANDED_BACK, 'rds.describeCluster': 'the cluster already exists: is it our own earlier attempt?' },
+  'setup-db-users': REQUEUED,
+  'archive-snapshot': REQUEUED,
+  'copy-snapshot': { ...REQUEUED, 'rds.describeClusterSnapshot': 'the copy already exists: is it our own earlier attempt?' },
+  'delete-rds': { ...REQUEUED, 'rds.deleteCluster': 'a target cluster that has no instances left is deleted at once' },
+  'restore-snapshot': { ...REQUEUED, 'rds.describeCluster': 'the cluster already exists: is it our own earlier attempt?' },
   'retire-cluster': {
-    ...HANDED_BACK,
+    ...REQUEUED,
     'rds.describeInstance': 'an instance of the old cluster RDS refuses to delete yet: deleting, or creating?',
     'rds.deleteCluster': 'an old cluster with no instances left is deleted at once (as in delete-rds)',
   },
@@ -149,7 +155,7 @@ const RARE: Partial<Record<FunctionName, Partial<Record<PortCall, string>>>> = {
     'rds.renameCluster': 'a swap that failed between its renames: the old cluster is renamed back (tests/integration/swap-and-sources.test.ts)',
     'rds.deleteInstance': "a swap's temporary cluster that failed with its writer: the writer is deleted first",
   },
-  'snapshot-check': { ...HANDED_BACK, 'rds.describeClusterSnapshot': 'requests naming a snapshot id (the local scenario restores by date)' },
+  'snapshot-check': { ...REQUEUED, 'rds.describeClusterSnapshot': 'requests naming a snapshot id (the local scenario restores by date)' },
 };
 
 describe('the permission table lists exactly what the steps call', () => {
