@@ -236,15 +236,18 @@ const REGION_OF: { [K in keyof Rds]: (...args: Parameters<Rds[K]>) => string } =
  * Errors (RDS's, or the budget's RdsBudgetExhaustedError) reach the caller unchanged.
  */
 export function budgetedRds(rds: Rds, budget: Pick<RdsBudget, 'take'>): Rds {
-  const wrapped = {} as Record<keyof Rds, (...args: unknown[]) => Promise<unknown>>;
-  for (const method of Object.keys(REGION_OF) as (keyof Rds)[]) {
-    const regionOf = REGION_OF[method] as (...args: unknown[]) => string;
-    wrapped[method] = async (...args: unknown[]) => {
-      await budget.take(regionOf(...args));
-      return (rds[method] as (...a: unknown[]) => Promise<unknown>).apply(rds, args);
-    };
-  }
-  return wrapped as unknown as Rds;
+  // A proxy, so the adapter's other members (its per-region SDK clients) stay reachable as they were.
+  return new Proxy(rds, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver);
+      if (typeof key !== 'string' || !(key in REGION_OF) || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
+      const regionOf = REGION_OF[key as keyof Rds] as (...args: unknown[]) => string;
+      return async (...args: unknown[]) => {
+        await budget.take(regionOf(...args));
+        return (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+      };
+    },
+  });
 }
 
 /** The budget the configuration asks for (undefined when RDS_CALLS_PER_SECOND is 0: no budget). */

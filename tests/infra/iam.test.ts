@@ -543,7 +543,9 @@ const MUST_DENY: { fn: FunctionName; req: Req; expected: 'ImplicitlyDenied' | 'E
   { fn: 'copy-snapshot', req: { action: 'secretsmanager:GetSecretValue', resource: W.masterSecret }, expected: 'ImplicitlyDenied', why: 'only setup-db-users reads secrets' },
   { fn: 'copy-snapshot', req: { action: 'sqs:ChangeMessageVisibility', resource: `arn:aws:sqs:${PIPELINE_REGION}:${ACCOUNT}:${names.queue('delete-rds')}` }, expected: 'ImplicitlyDenied', why: 'another step\'s queue' },
   { fn: 'check-copy-status', req: { action: 'sqs:SendMessage', resource: `arn:aws:sqs:${PIPELINE_REGION}:${ACCOUNT}:${names.queue('delete-rds')}` }, expected: 'ImplicitlyDenied', why: 'a re-check sent to another step\'s queue' },
-  { fn: 'copy-snapshot', req: { action: 'sqs:SendMessage', resource: `arn:aws:sqs:${PIPELINE_REGION}:${ACCOUNT}:${names.queue('copy-snapshot')}` }, expected: 'ImplicitlyDenied', why: 'an action step sends nothing to its queue' },
+  // An action step sends to its own queue only to re-queue a message the RDS call budget refused (src/lib/step-runner.ts).
+  { fn: 'copy-snapshot', req: { action: 'sqs:SendMessage', resource: `arn:aws:sqs:${PIPELINE_REGION}:${ACCOUNT}:${names.queue('delete-rds')}` }, expected: 'ImplicitlyDenied', why: 'a refused message re-queued to another step\'s queue' },
+  { fn: 'watchdog', req: { action: 'sqs:SendMessage', resource: `arn:aws:sqs:${PIPELINE_REGION}:${ACCOUNT}:${names.queue('watchdog')}` }, expected: 'ImplicitlyDenied', why: 'a function without RDS calls sends nothing to its queue' },
   // PassRole and keys
   { fn: 'snapshot-check', req: { action: 'iam:PassRole', resource: `arn:aws:iam::${ACCOUNT}:role/admin`, context: { 'iam:PassedToService': 'scheduler.amazonaws.com' } }, expected: 'ImplicitlyDenied', why: 'PassRole of another role' },
   { fn: 'check-copy-status', req: { action: 'iam:PassRole', resource: 'SCHEDULER_ROLE', context: { 'iam:PassedToService': 'lambda.amazonaws.com' } }, expected: 'ImplicitlyDenied', why: 'PassRole of the scheduler role to another service' },
