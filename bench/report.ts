@@ -7,6 +7,9 @@ import { RDS_ACTIONS } from '../src/lib/local/rds';
 import type { Durations } from '../src/lib/local/scenario';
 import { bundleSummary, type BundleFigure } from './bundles';
 import type { CpuBreakdown } from './cpu';
+import type { Goal, Headline } from './headline';
+import { NIGHTLY_SPREAD } from '../src/lib/history';
+import { WINDOW_CHECK_SECONDS } from '../src/lib/steps/phase-wait';
 import { REACTIONS, type DesignRun, type Reaction } from './designs';
 import { PRICES, baselineCost, choreographyCost, DEFAULT_ASSUMPTIONS, idlePollingUsdPerMonth, sqsRequestsOf, totalUsd, type CostLine } from './pricing';
 import { summarize, type Summary } from './stats';
@@ -22,7 +25,12 @@ export interface BenchResult {
   generatedAt: string;
   node: string;
   platform: string;
-  options: { restores: number; fleetSizes: number[]; rdsEventLatencyMaxSeconds: number; polls: number[]; seed: number; throughputRestores: number; quick: boolean };
+  options: { restores: number; fleetSizes: number[]; rdsEventLatencyMaxSeconds: number; polls: number[]; seed: number; throughputRestores: number; quick: boolean; nightly: { targets: number; nights: number } };
+  /** The issue's headline figures, all from this run (bench/headline.ts). */
+  headline: Headline;
+  goals: Goal[];
+  /** The nightly scenario (choreography, then polling every 30 s): every night (counts) and nights 2+ (times; the samples only, counters are of the whole run). */
+  nightly: { all: DesignRun[]; fromNight2: DesignRun[] };
   durations: Durations[];
   perRestore: DesignRun[];
   sensitivity: { latencyMaxSeconds: number; run: DesignRun }[];
@@ -191,7 +199,9 @@ export function renderReport(r: BenchResult): { markdown: string; svgs: Record<s
       `Per-restore figures come from ${r.options.restores} cross-region restores over an existing managed cluster (copy, delete instance + cluster, restore + writer, password rotation, copy deleted), run one after another, each with its own RDS durations drawn at random (seed 7) and a random 0–60 s start phase. ` +
       `RDS events reach the choreography 0–${r.options.rdsEventLatencyMaxSeconds} s (uniform) after the transition; the polling baseline subscribes to none.`,
     '',
-    '## Headline',
+    goalsSection(r),
+    '',
+    '## Per restore, side by side',
     '',
     'Ratios are this / baseline: below 1× the choreography needs less (or is faster).',
     '',
@@ -207,6 +217,8 @@ export function renderReport(r: BenchResult): { markdown: string; svgs: Record<s
     '',
     downtimeSection(r),
     '',
+    nightlySection(r),
+    '',
     methodSection(r),
     '',
     sensitivitySection(r),
@@ -221,8 +233,12 @@ export function renderReport(r: BenchResult): { markdown: string; svgs: Record<s
     '',
   ].join('\n');
 
+  const { headline: h, goals, ...rest } = r;
   const json = {
-    ...r,
+    headline: h,
+    goals,
+    ...rest,
+    nightly: Object.fromEntries(Object.entries(r.nightly).map(([k, runs]) => [k, runs.map((run) => ({ design: run.design, restores: run.samples.length, figures: figures(run) }))])),
     perRestore: r.perRestore.map((run) => ({ ...run, figures: figures(run) })),
     sensitivity: r.sensitivity.map((s) => ({ latencyMaxSeconds: s.latencyMaxSeconds, figures: figures(s.run) })),
     throughput: { ...r.throughput, samples: undefined, restores: r.throughput.samples.length },
@@ -233,6 +249,60 @@ export function renderReport(r: BenchResult): { markdown: string; svgs: Record<s
   };
   void choreo;
   return { markdown, svgs, json };
+}
+
+/** The goals of the issue, each with its figure from this run and, where it is not met, why. */
+function goalsSection(r: BenchResult): string {
+  const why = (g: Goal) => (g.met ? '' : (GOAL_NOTES[g.name]?.(r) ?? ''));
+  return [
+    '## Goals',
+    '',
+    'Each figure is measured in this run (`headline` in bench.json). Where a goal is not met, the last column says why and what would meet it.',
+    '',
+    mdTable(['goal', 'target', 'measured', 'met', 'why not / what would meet it'], r.goals.map((g) => [`\`${g.name}\``, g.goal, num(g.value, 3), g.met ? 'yes' : '**no**', why(g)])),
+  ].join('\n');
+}
+
+const GOAL_NOTES: Record<string, (r: BenchResult) => string> = {
+  'addedTimeRatio.random': (r) => {
+    const [c, p] = [figures(r.perRestore[0]), figures(r.perRestore[1])];
+    const fast = r.sensitivity.find((s) => s.latencyMaxSeconds <= 10);
+    return `Four of the five waits end on an RDS event, modelled 0–${r.options.rdsEventLatencyMaxSeconds} s late (mean ${r.options.rdsEventLatencyMaxSeconds / 2} s each); 30-second polling waits 15 s on average per wait. With durations drawn at random there is no history to check earlier. Added ${num(c.added?.mean, 0)} s vs ${num(p.added?.mean, 0)} s.` +
+      (fast ? ` With events 0–${fast.latencyMaxSeconds} s late it is ${num(figures(fast.run).added?.mean, 0)} s (${ratio(figures(fast.run).added?.mean, p.added?.mean)}): prompt events would meet it; polling faster would cost the calls goal.` : '');
+  },
+  'addedTimeRatio.nightly': (r) => `Nights 2+ check every ${WINDOW_CHECK_SECONDS} s inside each phase's expected window (the target's history ± ${NIGHTLY_SPREAD * 100} %); outside it the RDS event (0–${r.options.rdsEventLatencyMaxSeconds} s late) decides. Checking more often inside the window would meet it at more calls.`,
+  rdsCallsRatio: (r) => `Calls per restore: ${num(figures(r.perRestore[0]).allCalls)} vs ${num(figures(r.perRestore[1]).allCalls)}.`,
+  bundleMaxBytes: (r) => {
+    const s = bundleSummary(r.bundles);
+    return `The AWS SDK clients a handler uses are most of its bundle; with the SDK left to the Lambda runtime (which ships SDK v3) the largest is ${num(s.runtimeSdk.maxBytes, 0)} bytes. The deployment keeps bundling the SDK so the tested versions are the ones that run.`;
+  },
+  coldImportMaxMs: (r) => `Slowest cold import ${num(bundleSummary(r.bundles).deployed.maxImportMs, 0)} ms on this machine (${num(bundleSummary(r.bundles).runtimeSdk.maxImportMs, 0)} ms with the runtime's SDK); most of it is the SDK client's module graph.`,
+  'fleet.throttledShare': () => 'RDS calls still meet Throttling: the shared call budget is the bound (see the fleet section).',
+  'fleet.endVsBound': () => 'The fleet ends later than its bound: see the fleet section.',
+  'fleet.succeeded': () => 'Some restores of the fleet did not succeed: see the fleet section.',
+};
+
+function nightlySection(r: BenchResult): string {
+  if (!r.nightly.all.length) return '';
+  const [c, p] = r.nightly.fromNight2.map(figures);
+  const [ca, pa] = r.nightly.all.map(figures);
+  return [
+    '## Nightly: the same targets, night after night',
+    '',
+    `${r.options.nightly.targets} targets refreshed on ${r.options.nightly.nights} nights; each night a target's RDS durations are its own ±10 % (seed 17). ` +
+      `The choreography records each phase's duration per target (the state table) and checks every ${WINDOW_CHECK_SECONDS} s inside the window where the phase is expected to end (median ± ${NIGHTLY_SPREAD * 100} %, widened to every recorded night); the first night has no history, so the times count nights 2 to ${r.options.nightly.nights} (${c.n} restores per design), the RDS calls every night.`,
+    '',
+    mdTable(
+      ['', label('choreography'), label('baseline-30s'), 'this / baseline'],
+      [
+        ['added time over the RDS floor, mean (s)', num(c.added?.mean), num(p.added?.mean), ratio(c.added?.mean, p.added?.mean)],
+        ['added time, p50 (s)', num(c.added?.p50), num(p.added?.p50), ratio(c.added?.p50, p.added?.p50)],
+        ['added time, p99 (s)', num(c.added?.p99), num(p.added?.p99), ratio(c.added?.p99, p.added?.p99)],
+        ['RDS calls per restore (every night)', num(ca.allCalls), num(pa.allCalls), ratio(ca.allCalls, pa.allCalls)],
+        ...REACTIONS.map(({ key, label: l }) => [`${l}: p50 (s)`, num(c.reactions[key]?.p50), num(p.reactions[key]?.p50), ratio(c.reactions[key]?.p50, p.reactions[key]?.p50)]),
+      ],
+    ),
+  ].join('\n');
 }
 
 function readingNotes(r: BenchResult, fc: ReturnType<typeof figures>, fb: ReturnType<typeof figures>[]): string {
