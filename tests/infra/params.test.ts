@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { StageParamsError } from '../../src/infra/params';
 import { globMatches, protectedNames } from '../../src/infra/protected';
 import { buildInfrastructure } from '../../src/infra/template';
-import { KMS_KEY, PARAMS, slsPackage } from './fixture';
+import { CLONE_SOURCE, KMS_KEY, PARAMS, slsPackage } from './fixture';
 
 const BASE = { VPC_ID: 'vpc-00000000', SUBNET_IDS: 'subnet-00000001', SECURITY_GROUP_IDS: 'sg-00000000', ...PARAMS, KMS_KEY_ID: KMS_KEY };
 const problemsOf = (params: Record<string, string>, region = 'us-east-1'): string[] => {
@@ -74,6 +74,21 @@ describe('TARGET_REGIONS and SOURCE_KMS_KEYS', () => {
     const infra = buildInfrastructure({ stage: 'unit', params: BASE });
     const env = (infra.functions.restoreSnapshot as { environment: Record<string, unknown> }).environment;
     expect(env).toMatchObject({ TARGET_REGIONS: PARAMS.TARGET_REGIONS, SOURCE_KMS_KEYS: PARAMS.SOURCE_KMS_KEYS });
+  });
+});
+
+describe('CLONE_SOURCE_CLUSTERS', () => {
+  it('reaches the functions that check it (snapshot-check refuses clone / point-in-time sources not on it)', () => {
+    const infra = buildInfrastructure({ stage: 'unit', params: BASE });
+    const envOf = (fn: string) => (infra.functions[fn] as { environment: Record<string, unknown> }).environment;
+    expect(PARAMS.CLONE_SOURCE_CLUSTERS).toBe(CLONE_SOURCE);
+    expect(envOf('snapshotCheck').CLONE_SOURCE_CLUSTERS).toBe(CLONE_SOURCE);
+    expect(envOf('restoreSnapshot').CLONE_SOURCE_CLUSTERS).toBe(CLONE_SOURCE);
+  });
+
+  it('RENAME_RECHECK_SECONDS (swap-out / swap-in re-checks) reaches the functions too', () => {
+    const infra = buildInfrastructure({ stage: 'unit', params: { ...BASE, RENAME_RECHECK_SECONDS: '120' } });
+    expect((infra.functions.swapOut as { environment: Record<string, unknown> }).environment.RENAME_RECHECK_SECONDS).toBe('120');
   });
 });
 
