@@ -54,7 +54,10 @@ export type FunctionName = AnyStepName | 'api' | 'nightly';
  * - `allow-listed-clusters` / `allow-listed-instances`: `cluster:<id>` / `db:<id>-*` per DELETION_ALLOW_LIST id;
  * - `restore-inputs`: every resource RestoreDBClusterFromSnapshot authorizes (cluster, cluster snapshot, and
  *   the REQUIRED `subgrp`, `cluster-pg`, `og` of the Service Authorization Reference);
- * - `instance-inputs`: the optional resources CreateDBInstance may authorize besides the instance and cluster.
+ * - `instance-inputs`: the optional resources CreateDBInstance may authorize besides the instance and cluster;
+ * - `clone-sources`: `cluster:<id>` per CLONE_SOURCE_CLUSTERS id (none when the list is empty);
+ * - `all-but-protected-clusters`: every resource except the clusters PROTECTED_CLUSTER_PATTERN names
+ *   (written as `NotResource`): what a point-in-time restore creates under a name the request chooses.
  * `own-queues` are the queues the function consumes (its step queue; every DLQ for the dead-letter function).
  */
 export type ResourceRef =
@@ -78,7 +81,9 @@ export type ResourceRef =
   | 'restore-inputs'
   | 'instance-inputs'
   | 'allow-listed-clusters'
-  | 'allow-listed-instances';
+  | 'allow-listed-instances'
+  | 'clone-sources'
+  | 'all-but-protected-clusters';
 
 /**
  * A condition a grant holds only under (src/infra/template/roles.ts writes each as an IAM Condition):
@@ -159,12 +164,25 @@ export const CALL_GRANTS: Record<PortCall, Grant[]> = {
     rdsKeys,
   ],
   /**
-   * A clone or point-in-time copy of a live cluster. IAM authorizes the action on `cluster` resources without
-   * telling the source from the new cluster (Service Authorization Reference: `cluster*`, `cluster-pg*`,
-   * `og*`, `subgrp*`): the code refuses sources not on CLONE_SOURCE_CLUSTERS (snapshot-check).
+   * A clone or point-in-time copy of a live cluster. The Service Authorization Reference ("Actions, resources,
+   * and condition keys for Amazon RDS", RestoreDBClusterToPointInTime) authorizes the action against the
+   * resource types `cluster*`, `cluster-auto-backup`, `cluster-pg*`, `og*` and `subgrp*` (* = required), with
+   * the request-tag keys (`aws:RequestTag/${TagKey}`, `aws:TagKeys`) at the action level: ONE `cluster` type for
+   * both the source (SourceDBClusterIdentifier) and the new cluster (DBClusterIdentifier), so IAM cannot tell
+   * them apart by type. The grant is therefore split by name:
+   * - the source: only the clusters of CLONE_SOURCE_CLUSTERS (none when it is empty), with no tag condition
+   *   (the source is read, not created or tagged; whether RDS evaluates the request's tags against it too is
+   *   not documented, so the grant holds either way);
+   * - the new cluster (any name the request chooses: the target, or its swap-time `<target>-new-<op>`) and the
+   *   subnet group, parameter group and option group: every resource EXCEPT the protected clusters
+   *   (NotResource), with the pipeline's tags. A protected cluster (the usual clone source) is therefore
+   *   cloned only when it is listed. Residual: if RDS evaluates the request tags against the source as well, an
+   *   unlisted, UNPROTECTED live cluster still passes the second statement; the code refuses it (snapshot-check,
+   *   SourceNotRestorable). tests/infra/iam.test.ts simulates both cases.
    */
   'rds.restoreClusterToPointInTime': [
-    { actions: ['rds:RestoreDBClusterToPointInTime'], on: 'restore-inputs', when: ['pipeline-tags'] },
+    { actions: ['rds:RestoreDBClusterToPointInTime'], on: 'clone-sources' },
+    { actions: ['rds:RestoreDBClusterToPointInTime'], on: 'all-but-protected-clusters', when: ['pipeline-tags'] },
     { actions: ['rds:AddTagsToResource'], on: 'rds-clusters', when: tagOnCreate },
     rdsKeys,
   ],
