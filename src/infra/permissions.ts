@@ -291,7 +291,8 @@ export const FUNCTION_CALLS: Record<FunctionName, PortCall[]> = {
     'rds.listAutomatedSnapshots',
   ],
   'copy-snapshot': [...RUNNER, HAND_BACK, 'rds.copyClusterSnapshot', 'rds.describeClusterSnapshot'],
-  'check-copy-status': [...WAITING, HAND_BACK, 'rds.describeClusterSnapshot'],
+  // PutItem: the copy's duration joins this target's history (src/lib/history.ts).
+  'check-copy-status': [...WAITING, HAND_BACK, 'state.PutItem', 'rds.describeClusterSnapshot'],
   // An instance RDS refuses to delete is described: already deleting, or not yet (creating/modifying)?
   'delete-rds': [...RUNNER, HAND_BACK, 'state.PutItem', 'rds.describeCluster', 'rds.deleteInstance', 'rds.describeInstance', 'rds.deleteCluster'],
   // Deletes the members delete-rds could not (creating/modifying then; recorded in the resource index), then

@@ -176,8 +176,10 @@ describe('the permission table lists exactly what the steps call', () => {
       })),
       // a swap whose restore RDS fails: the temporary cluster is deleted before the operation ends
       ...(await run({ scenario: parseScenario({ ...structuredClone(DEFAULT_SCENARIO), failRestoreOf: ['aurora-staging-new-*'] }), requests: [{ strategy: 'swap' }] })),
+      // re-checks due beyond SQS's 15-minute DelaySeconds: each wait arms a Scheduler schedule instead (a replace, then a swap)
+      ...(await run({ env: { SAFETY_RECHECK_SECONDS: '1800', COPY_RECHECK_SECONDS: '1200', RENAME_RECHECK_SECONDS: '1200' }, requests: [{}, { strategy: 'swap' }] })),
     ];
-    expect(statuses).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'FAILED', 'FAILED', 'FAILED', 'FAILED', 'SUCCEEDED', 'SUCCEEDED', 'FAILED']);
+    expect(statuses).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'FAILED', 'FAILED', 'FAILED', 'FAILED', 'SUCCEEDED', 'SUCCEEDED', 'FAILED', 'SUCCEEDED', 'SUCCEEDED']);
   }, 120_000);
 
   for (const fn of Object.keys(FUNCTION_CALLS) as FunctionName[]) {
