@@ -39,6 +39,8 @@ export const errorCode = z.enum([
   'QuotaExceeded',
   'InsufficientCapacity',
   'UserSetupFailed',
+  'PostRestoreSqlFailed',
+  'ValidationFailed',
   'SecretNotFound',
   'SecretDecryptionFailed',
   'Throttled',

@@ -1,5 +1,5 @@
 import { requestRestore } from '../lib/api';
-import { busAdapter } from '../lib/aws/adapters';
+import { busAdapter, profilesAdapter } from '../lib/aws/adapters';
 import { composeAwsDependencies } from '../lib/aws/compose';
 import type { Dependencies } from '../lib/dependencies';
 
@@ -18,4 +18,4 @@ export function createHandler(provider: () => Dependencies) {
 }
 
 let deps: Dependencies | undefined;
-export const handler = createHandler(() => (deps ??= composeAwsDependencies(process.env, { bus: busAdapter })));
+export const handler = createHandler(() => (deps ??= composeAwsDependencies(process.env, { bus: busAdapter, profiles: profilesAdapter })));

@@ -29,6 +29,8 @@ export type StepResult =
 export interface StepContext {
   deps: Dependencies;
   store: StateStore;
+  /** For progress lines a step writes while it works (the runner writes its result line). */
+  audit: AuditLog;
   state: OperationState;
   trigger: ParsedEvent;
   now: Date;
@@ -162,6 +164,7 @@ export async function runStep(step: Step, deps: Dependencies, record: SQSRecord)
   const ctx: StepContext = {
     deps,
     store,
+    audit,
     state,
     trigger: parsed,
     now,

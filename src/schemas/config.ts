@@ -97,6 +97,19 @@ export const configSchema = z.object({
       }
       return out;
     }),
+  /** Secrets of application users a request may name (`users[].secret`) start with this; the IAM grant is `<prefix>*`. */
+  APP_SECRETS_PREFIX: z.string().regex(/^[A-Za-z0-9/_+=.@-]+\/$/, 'expected a secret name prefix ending with /').default('aurora-restore/app/'),
+  /**
+   * Where post-restore SQL may be read from: `bucket/prefix` entries (prefix ending with / or empty). A request's
+   * `postRestore.sql` must be inside one of them; setup-db-users may s3:GetObject there only.
+   */
+  HOOK_SOURCES: commaList
+    .default([])
+    .pipe(z.array(z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/(?:[A-Za-z0-9!_.*'()-]+\/)*$/, 'expected bucket/prefix/ entries (the prefix may be empty: bucket/)'))),
+  /** Tag keys a request may put on what the refresh creates (`cluster.tags`); IAM allows creating with these and the pipeline's own. */
+  ALLOWED_TAG_KEYS: commaList.default(['environment', 'service', 'team', 'cost-center', 'owner']),
+  /** SSM Parameter Store path of the saved refresh profiles: `<path><name>` holds each profile's JSON. */
+  PROFILES_PATH: z.string().regex(/^\/[A-Za-z0-9_.\/-]*\/$/, 'expected a parameter path like /aurora-restore/profiles/').default('/aurora-restore/profiles/'),
   STATE_TTL_DAYS: positiveInt('STATE_TTL_DAYS').default(90),
   AUDIT_TTL_DAYS: positiveInt('AUDIT_TTL_DAYS').default(365),
 });

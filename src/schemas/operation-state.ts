@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { errorCode } from '../events/catalogue';
 import { anyStepName, STEP_NAMES, type StepName } from './steps';
 import type { RestoreRequest } from './restore-request';
+import type { AppUserGrant, ClusterSettings, PostRestore } from './refresh-settings';
 
 /** Operation statuses. The only terminal ones are SUCCEEDED and FAILED. */
 export const OPERATION_STATUSES = [
@@ -44,6 +45,16 @@ export const stepRecord = z.object({
   error: z.object({ code: errorCode, message: z.string() }).optional(),
 });
 export type StepRecord = z.infer<typeof stepRecord>;
+
+/** One post-restore SQL file on the restored cluster: `ran` now, or `already-ran` (its ledger row says an earlier attempt committed it). */
+export const hookRecord = z.object({
+  file: z.string(),
+  sha256: z.string(),
+  outcome: z.enum(['ran', 'already-ran', 'ran-again']),
+  statements: z.number().int(),
+  at: z.string(),
+});
+export type HookRecord = z.infer<typeof hookRecord>;
 
 export const operationError = z
   .object({ step: anyStepName, code: errorCode, message: z.string(), retryable: z.boolean() })
@@ -97,6 +108,12 @@ export const operationState = z.object({
     source: z.enum(['snapshot', 'clone', 'point-in-time']).optional(),
     restore_time: z.string().optional(),
     requested_by: z.string().optional(),
+    /** The saved profile the request came from. */
+    profile: z.string().optional(),
+    /** The request's `cluster`, `postRestore` and `users` as given (validated by the request schema). */
+    cluster_settings: z.custom<ClusterSettings>().optional(),
+    post_restore: z.custom<PostRestore>().optional(),
+    app_users: z.custom<AppUserGrant[]>().optional(),
   }),
   snapshot_details: z.object({
     source_snapshot_id: z.string().optional(),
@@ -126,6 +143,12 @@ export const operationState = z.object({
     instances_not_yet_deleted: z.array(z.string()).optional(),
     master_secret_name: z.string().optional(),
     users: z.array(z.string()).optional(),
+    /** Reader instances created with the writer. */
+    reader_instance_ids: z.array(z.string()).optional(),
+    /** Post-restore SQL files that ran on the restored cluster (or were found in its ledger), in order, with their SHA-256. */
+    post_restore_hooks: z.array(hookRecord).optional(),
+    /** Validation queries that passed (a failure ends the operation: its name is in the error). */
+    validations_passed: z.array(z.string()).optional(),
   }),
   error: operationError,
   next_step: z.string(),
@@ -175,7 +198,7 @@ export function parametersFrom(r: RestoreRequest): OperationState['parameters'] 
     source_region: r.sourceRegion,
     target_region: r.targetRegion,
     target_cluster_id: r.targetClusterId.toLowerCase(),
-    db_instance_class: r.instanceClass,
+    db_instance_class: r.instanceClass ?? (r.cluster?.serverless ? 'db.serverless' : 'db.r6g.large'),
     vpc_security_group_ids: r.securityGroupIds,
     db_subnet_group_name: r.subnetGroup,
     delete_existing: r.deleteExisting,
@@ -185,6 +208,10 @@ export function parametersFrom(r: RestoreRequest): OperationState['parameters'] 
     source: r.source,
     restore_time: r.restoreTime,
     requested_by: r.requestedBy,
+    ...(r.profile ? { profile: r.profile } : {}),
+    ...(r.cluster ? { cluster_settings: r.cluster } : {}),
+    ...(r.postRestore ? { post_restore: r.postRestore } : {}),
+    ...(r.users ? { app_users: r.users } : {}),
   };
 }
 

@@ -88,6 +88,8 @@ function observeDeps(deps: Dependencies): Dependencies {
     secrets: observePort('secrets', deps.secrets),
     db: observePort('db', deps.db),
     queue: observePort('queue', deps.queue),
+    objects: observePort('objects', deps.objects),
+    profiles: observePort('profiles', deps.profiles),
     dynamo,
   };
 }

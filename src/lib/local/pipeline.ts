@@ -29,6 +29,8 @@ import { LocalRuntime, type RunSummary, type SqsLambdaHandler } from './runtime'
 import { DEFAULT_SCENARIO, type Scenario } from './scenario';
 import { LocalScheduler } from './scheduler';
 import { LocalSecrets } from './secrets';
+import { LocalObjectStore } from './objects';
+import { LocalProfileStore } from './profiles';
 
 export interface LocalPipelineOptions {
   /** Folder where state persists between commands (tables, world, archive, outbox, secrets); in memory when absent. */
@@ -50,6 +52,14 @@ export interface LocalPipelineOptions {
   wrapDeps?: (deps: Dependencies) => Dependencies;
   /** Chaos runs: wraps each step's Lambda handler (e.g. one that dies after its work, before the ack). */
   wrapHandler?: (step: string, handler: SqsLambdaHandler) => SqsLambdaHandler;
+  /** The saved refresh profiles file; default `profiles.json` in the data folder (in memory without one). */
+  profilesFile?: string;
+  /**
+   * A real PostgreSQL server standing in for every simulated cluster, instead of PGlite (tests/postgres):
+   * where to dial, and what RDS's ModifyDBCluster MasterUserPassword does to it (RDS applies the new
+   * password to the master user; PGlite checks none).
+   */
+  database?: { host: string; port: number; applyMasterPassword: (password: string) => Promise<void> };
 }
 
 interface SavedWorld {
@@ -66,6 +76,19 @@ const hashOf = (scenario: Scenario) => createHash('sha256').update(JSON.stringif
 
 function wrapHandlers(handlers: Record<string, SqsLambdaHandler>, wrap?: (step: string, handler: SqsLambdaHandler) => SqsLambdaHandler) {
   return wrap ? Object.fromEntries(Object.entries(handlers).map(([step, h]) => [step, wrap(step, h)])) : handlers;
+}
+
+/** An RDS port whose master password changes reach a real database too, as RDS applies them to the master user. */
+function applyingMasterPassword<T extends { modifyClusterMasterPassword(region: string, clusterId: string, password: string): Promise<void> }>(
+  rds: T,
+  apply: (password: string) => Promise<void>,
+): T {
+  const original = rds.modifyClusterMasterPassword.bind(rds);
+  rds.modifyClusterMasterPassword = async (region, clusterId, password) => {
+    await original(region, clusterId, password);
+    await apply(password);
+  };
+  return rds;
 }
 
 /** Configuration for the local runtime: local defaults, then the process environment, then explicit overrides. */
@@ -98,7 +121,7 @@ export class LocalPipeline {
     readonly deps: Dependencies,
     readonly metrics: MemoryMetrics,
     private readonly dynamo: LocalDynamo,
-    private readonly postgres: LocalPostgres,
+    private readonly postgres: LocalPostgres | undefined,
     private readonly options: LocalPipelineOptions,
     private readonly scenarioHash: string,
   ) {}
@@ -132,6 +155,8 @@ export class LocalPipeline {
       ...(targetKeys ? { TARGET_KMS_KEYS: targetKeys } : {}),
       TARGET_REGIONS: targetRegions.join(','),
       CLONE_SOURCE_CLUSTERS: cloneSources.join(','),
+      // Post-restore SQL may be read from the scenario's buckets (on AWS: HOOK_SOURCES, the s3:GetObject grant).
+      HOOK_SOURCES: Object.keys(scenario.buckets).map((b) => `${b}/`).join(','),
       ...options.env,
     });
     const clock = new VirtualClock({ start: new Date(saved?.clockMs ?? Date.parse(scenario.clockStart)) });
@@ -162,11 +187,12 @@ export class LocalPipeline {
         auditTable: config.AUDIT_TABLE_NAME,
         snapshotFile: dir ? join(dir, 'dynamodb.json') : undefined,
       }),
-      startLocalPostgres(),
+      options.database ? Promise.resolve(undefined) : startLocalPostgres(),
     ]);
-    await seedDemoSchema(postgres.pglite);
+    if (postgres) await seedDemoSchema(postgres.pglite);
     const secrets = new LocalSecrets({ dataDir: dir, region: config.REGION });
-    await secrets.seedDefaults();
+    await secrets.seedDefaults(scenario.appUserSecrets);
+    const dbHost = options.database ?? postgres!;
     const outbox = new LocalOutbox({ dataDir: dir, clock, onPublish: options.onNotification });
     const metrics = new MemoryMetrics();
     const logger = new FileLogger({ file: dir ? join(dir, 'pipeline.log') : undefined, level: config.LOG_LEVEL, clock });
@@ -176,12 +202,14 @@ export class LocalPipeline {
     const deps: Dependencies = {
       config,
       clock,
-      rds: rds.adapter(),
+      rds: options.database ? applyingMasterPassword(rds.adapter(), options.database.applyMasterPassword) : rds.adapter(),
       bus: busPort,
       scheduler,
       notifier: outbox,
       secrets,
-      db: new PgDatabaseAdmin({ resolveHost: () => ({ host: postgres.host, port: postgres.port }), logger }),
+      db: new PgDatabaseAdmin({ resolveHost: () => ({ host: dbHost.host, port: dbHost.port }), logger }),
+      objects: new LocalObjectStore(scenario.buckets),
+      profiles: new LocalProfileStore(options.profilesFile ?? (dir ? join(dir, 'profiles.json') : undefined)),
       queue: { changeVisibility: (input) => runtimeRef!.messageQueue.changeVisibility(input) },
       dynamo: dynamo.client,
       logger,
@@ -286,6 +314,6 @@ export class LocalPipeline {
 
   async close(): Promise<void> {
     await this.save();
-    await Promise.all([this.dynamo.stop(), this.postgres.stop()]);
+    await Promise.all([this.dynamo.stop(), this.postgres?.stop()]);
   }
 }
