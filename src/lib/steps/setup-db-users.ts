@@ -96,7 +96,12 @@ export const setupDbUsers: Step = {
     const names = users.map((u) => u.user.username);
     return {
       kind: 'done',
-      event: ctx.event('UsersConfigured', { users: names, masterSecretName: secretName, strategy: state.parameters.strategy ?? 'replace' }),
+      event: ctx.event('UsersConfigured', {
+        users: names,
+        masterSecretName: secretName,
+        strategy: state.parameters.strategy ?? 'replace',
+        ...(hooks ? { postRestoreSql: hooks.files.map((h) => ({ file: h.file, outcome: h.outcome, sha256: h.sha256 })), validationsPassed: hooks.validations } : {}),
+      }),
       status: 'USERS_CONFIGURED',
       next: 'archive-snapshot',
       patch: { restore_details: { master_secret_name: secretName, users: names } },
@@ -117,11 +122,9 @@ const describeUser = (u: ResolvedUser) => `${u.user.username} (${u.role} on ${u.
 
 /** A hook or validation failed: the operation ends FAILED, and no application user was given LOGIN. */
 function failClosed(ctx: StepContext, e: PostRestoreFailure, usernames: string[]): StepResult {
-  const post = ctx.state.parameters.post_restore!;
-  const kept = post.onFailure === 'delete' ? 'is deleted under the safety rules' : 'is kept for inspection';
   return {
     kind: 'failed',
     code: e.code,
-    message: `${e.message}. The database is NOT ready: no application user can log in${usernames.length ? ` (${usernames.join(', ')}: LOGIN disabled)` : ''}; the restored cluster ${ctx.state.restore_details.cluster_id} ${kept}.`,
+    message: `${e.message}. The database is NOT ready: no application user can log in${usernames.length ? ` (${usernames.join(', ')}: LOGIN disabled)` : ''}.`,
   };
 }

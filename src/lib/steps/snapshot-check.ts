@@ -4,6 +4,7 @@ import { newOperationState, parametersFrom } from '../../schemas/operation-state
 import type { SnapshotInfo } from '../ports';
 import type { Step, StepContext, StepResult } from '../step-runner';
 import { replacementProblem } from '../safety';
+import { engineProblem, requestConfigProblem } from '../request-checks';
 import { deadlineScheduleName } from './names';
 
 /**
@@ -61,6 +62,9 @@ export const snapshotCheck: Step = {
       event: domainEvent('OperationDeadlineReached', id, ctx.now, { deadline: deadline.toISOString() }),
     });
 
+    // Pre-flight: what this deployment does not allow (SQL sources, user secrets, tags) fails now.
+    const refused = requestConfigProblem(p, deps.config);
+    if (refused) return { kind: 'failed', code: 'InvalidRequest', message: refused };
     // Pre-flight: a target that may not be replaced fails now, before anything is copied.
     const existing = await ctx.retry(() => deps.rds.describeCluster(p.target_region, p.target_cluster_id));
     const problem = existing && replacementProblem(existing, p.delete_existing, deps.config, p.strategy);
@@ -74,6 +78,8 @@ export const snapshotCheck: Step = {
         : `automated snapshot of ${p.source_cluster_id}${p.source_snapshot_date ? ` taken on ${p.source_snapshot_date}` : ''}`;
       return { kind: 'failed', code: 'SnapshotNotFound', message: `found no ${what} in ${p.source_region}` };
     }
+    const engineRefused = engineProblem(p, snapshot.engine);
+    if (engineRefused) return { kind: 'failed', code: 'InvalidRequest', message: engineRefused };
     if (snapshot.status !== 'available') {
       return {
         kind: 'failed',
@@ -134,6 +140,8 @@ async function validateSourceCluster(ctx: StepContext): Promise<StepResult> {
     };
   }
   if (cluster.status !== 'available') return { kind: 'failed', code: 'SourceNotRestorable', message: `cluster ${cluster.clusterId} is ${cluster.status}, expected available` };
+  const engineRefused = engineProblem(p, cluster.engine);
+  if (engineRefused) return { kind: 'failed', code: 'InvalidRequest', message: engineRefused };
   if (source === 'clone' && cluster.members.length === 0) {
     return { kind: 'failed', code: 'SourceNotRestorable', message: `cluster ${cluster.clusterId} has no DB instance: Aurora clones only clusters with at least one` };
   }
