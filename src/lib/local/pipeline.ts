@@ -235,6 +235,12 @@ export class LocalPipeline {
     return new LocalPipeline(config, scenario, clock, bus, runtime, rds, scheduler, outbox, store, audit, deps, metrics, dynamo, postgres, options, scenarioHash);
   }
 
+  /** Where the simulated clusters' database listens (PGlite, or the real server given as `database`). */
+  get databaseAddress(): { host: string; port: number } {
+    const d = this.options.database ?? this.postgres!;
+    return { host: d.host, port: d.port };
+  }
+
   private static async wipe(dir: string): Promise<void> {
     for (const f of ['world.json', 'dynamodb.json', 'archive.jsonl', 'outbox.jsonl', 'secrets.json', 'pipeline.log']) {
       await rm(join(dir, f), { force: true });
