@@ -131,11 +131,10 @@ describe('setup-db-users', () => {
     const real = new PgDatabaseAdmin({ resolveHost: () => ({ host: pg.host, port: pg.port }) });
     let refusals = 2;
     // RDS applies ModifyDBCluster's password a few seconds late: the first logins are refused as on AWS.
-    // The first master login is disableLogins (before any post-restore SQL or user).
     const lagging = Object.assign(Object.create(real) as PgDatabaseAdmin, {
-      disableLogins: async (...args: Parameters<PgDatabaseAdmin['disableLogins']>) => {
+      configureUsers: async (...args: Parameters<PgDatabaseAdmin['configureUsers']>) => {
         if (refusals-- > 0) throw Object.assign(new Error('password authentication failed for user "postgres"'), { code: '28P01' });
-        return real.disableLogins(...args);
+        return real.configureUsers(...args);
       },
     });
     const w = await TestWorld.create(dynamo, { db: lagging });

@@ -36,8 +36,8 @@ async function asMaster<T>(ctx: StepContext, fn: () => Promise<T>): Promise<T> {
 /**
  * setup-db-users, fail closed. In order, on the restored cluster:
  * 1. the master password (the source's) is rotated — stored in Secrets Manager BEFORE it is applied;
- * 2. no application user can log in: those that came with the snapshot lose LOGIN (and their sessions);
- * 3. the post-restore SQL files run, each in its own transaction with its ledger row, then the validation
+ * 2. with post-restore SQL: no application user can log in — those that came with the snapshot lose LOGIN
+ *    (and their sessions); then the post-restore SQL files run, each in its own transaction with its ledger row, then the validation
  *    queries — a failure ends the operation FAILED (PostRestoreSqlFailed / ValidationFailed) with no user
  *    able to log in (src/lib/steps/post-restore.ts);
  * 4. only then are the application users created or updated (LOGIN, password, grants, quoted SQL), and a
@@ -81,15 +81,20 @@ export const setupDbUsers: Step = {
     const usernames = users.map((u) => u.user.username);
     let hooks: Awaited<ReturnType<typeof runPostRestore>> | undefined;
     try {
-      const disabled = await asMaster(ctx, () => deps.db.disableLogins(endpointOf(adminDatabase), rotated, usernames));
-      await ctx.audit.record({ operationId: state.operation_id, at: deps.clock.now(), step: 'setup-db-users', type: 'APP_LOGINS_DISABLED', status: 'INFO', details: { users: usernames, existed: disabled } });
-      if (post) hooks = await runPostRestore(ctx, endpointOf(post.database), rotated, post, (fn) => asMaster(ctx, fn));
+      if (post) {
+        // Before any SQL: the snapshot's roles (production's passwords) and those of an earlier attempt lose LOGIN.
+        const disabled = await asMaster(ctx, () => deps.db.disableLogins(endpointOf(adminDatabase), rotated, usernames));
+        await ctx.audit.record({ operationId: state.operation_id, at: deps.clock.now(), step: 'setup-db-users', type: 'APP_LOGINS_DISABLED', status: 'INFO', details: { users: usernames, existed: disabled } });
+        hooks = await runPostRestore(ctx, endpointOf(post.database), rotated, post, (fn) => asMaster(ctx, fn));
+      }
       for (const database of [...new Set(users.map((u) => u.database))]) {
         await asMaster(ctx, () => deps.db.configureUsers(endpointOf(database), rotated, users.filter((u) => u.database === database).map((u) => u.user)));
       }
       for (const u of users) await ctx.retry(() => deps.db.verifyLogin(endpointOf(u.database), u.user));
     } catch (e) {
       if (e instanceof PostRestoreFailure) return failClosed(ctx, e, usernames);
+      // What is not a database's or the pipeline's answer (a dying function) goes back to SQS as it is.
+      if (!(e instanceof PipelineError) && typeof (e as { code?: unknown })?.code !== 'string') throw e;
       const c = classifyError(e);
       throw new PipelineError(c.code === 'InternalError' ? 'UserSetupFailed' : c.code, `setting up users on ${r.cluster_id} failed: ${c.message}`, c.retryable);
     }
