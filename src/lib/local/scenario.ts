@@ -71,6 +71,10 @@ const clusterSchema = z.strictObject({
 });
 
 const regionSchema = z.strictObject({
+  parameterGroups: z
+    .array(z.strictObject({ name: z.string().min(1).max(255), family: z.string().min(1), kind: z.enum(['cluster', 'instance']) }))
+    .default([])
+    .describe('Custom DB cluster (kind cluster) and DB (kind instance) parameter groups with their family, e.g. aurora-postgresql16; default.<family> groups always exist'),
   kmsKeys: z.array(z.string().min(1)).default([]).describe('KMS keys usable in the region (ARNs or ids); the first encrypts snapshots'),
   inaccessibleKmsKeys: z.array(z.string().min(1)).default([]).describe('KMS keys that exist but cannot be used (KMSKeyNotAccessibleFault)'),
   clusters: z.array(clusterSchema).default([]).describe('DB clusters in the region'),
@@ -202,6 +206,11 @@ const DEFAULT_SCENARIO_INPUT: ScenarioInput = {
     },
     'us-west-2': {
       kmsKeys: ['arn:aws:kms:us-west-2:123456789012:key/6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d'],
+      parameterGroups: [
+        { name: 'staging-cluster-pg16', family: 'aurora-postgresql16', kind: 'cluster' },
+        { name: 'staging-instance-pg16', family: 'aurora-postgresql16', kind: 'instance' },
+        { name: 'legacy-cluster-pg15', family: 'aurora-postgresql15', kind: 'cluster' },
+      ],
       clusters: [
         {
           id: 'aurora-staging',
