@@ -8,6 +8,7 @@ import { isTerminal } from '../schemas/operation-state';
 import { describeIssues, restoreRequest } from '../schemas/restore-request';
 import type { LocalPipeline } from '../lib/local/pipeline';
 import { auditTimeline, describeEvent, formatLine, summary } from './timeline';
+import { ProfileUsageError, awsProfiles, localProfiles, profileRequest, profilesCommand } from './profiles';
 
 /** Bad usage: exits 2 with the message. */
 class UsageError extends Error {}
@@ -124,12 +125,15 @@ export function buildProgram(): Command {
       .option('--strategy <replace|swap>', 'replace: delete the existing target, then restore; swap: restore under a temporary name, then swap the names (the old cluster serves meanwhile)')
       .option('--source <snapshot|clone|point-in-time>', 'restore a snapshot, clone the live source cluster (same region), or restore it to a point in time (same region)')
       .option('--restore-time <ISO>', 'with --source point-in-time: the time to restore to (default: the latest restorable time)')
+      .option('--profile <name>', 'start a saved refresh profile (aurora-restore profiles list); other flags override its fields')
+      .option('--profiles-file <file>', 'with --profile: the profiles file instead of <data-dir>/profiles.json')
       .option('--json', 'print the final state object as JSON on stdout (progress goes to stderr)')
       .option('--verbose', 'also show scheduled re-checks')
       .option('--aws', 'put RestoreRequested on the real pipeline bus (EVENT_BUS_NAME) instead of running locally'),
   ).action(async (o) => {
     if (o.aws) {
-      const request = restoreRequest.parse(requestFromFlags(o, {}));
+      const defaults = o.profile ? await profileRequest(await awsProfiles(), o.profile) : {};
+      const request = restoreRequest.parse(requestFromFlags(o, defaults));
       const { AwsEventBus } = await import('../lib/aws/event-bus');
       const operationId = newOperationId(new Date());
       const bus = new AwsEventBus({ eventBusName: process.env.EVENT_BUS_NAME ?? 'aurora-restore' });
@@ -141,7 +145,8 @@ export function buildProgram(): Command {
     const timeline = liveTimeline(progress, Boolean(o.verbose));
     const pipeline = await openLocal(o, timeline);
     try {
-      const request = restoreRequest.parse(requestFromFlags(o, pipeline.scenario.request ?? {}));
+      const defaults = o.profile ? await profileRequest(await localProfiles(o), o.profile) : (pipeline.scenario.request ?? {});
+      const request = restoreRequest.parse(requestFromFlags(o, defaults));
       progress(`aurora-restore: local run (simulated AWS, virtual clock) — data in ${resolve(o.dataDir)}`);
       const wall = Date.now();
       const operationId = await pipeline.startRestore(request);
@@ -250,6 +255,7 @@ export function buildProgram(): Command {
     }
   });
 
+  profilesCommand(program);
   program.command('graph').description('print the pipeline as a Mermaid diagram, generated from the subscription table').action(() => out(mermaidGraph()));
   program.command('events').description('print the JSON Schema of every domain event').action(() => out(JSON.stringify(eventJsonSchemas(), null, 2)));
   return program;
@@ -265,7 +271,7 @@ export async function main(argv: string[]): Promise<number> {
       // commander already printed the message; help and version are not errors.
       return e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version' ? 0 : 2;
     }
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || e instanceof ProfileUsageError) {
       process.stderr.write(`error: ${e.message}\n`);
       return 2;
     }

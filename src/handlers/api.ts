@@ -11,7 +11,7 @@ export function createHandler(provider: () => Dependencies) {
   const build = () => {
     const deps = provider();
     const { store } = storesFor(deps);
-    return new RestoreApi({ bus: deps.bus, clock: deps.clock, readState: (id) => store.get(id) });
+    return new RestoreApi({ bus: deps.bus, clock: deps.clock, profiles: deps.profiles, readState: (id) => store.get(id) });
   };
   /** HTTP API (payload 2.0, IAM auth): POST /restores, GET /restores/{id}. */
   return async (event: APIGatewayProxyEventV2WithIAMAuthorizer): Promise<APIGatewayProxyStructuredResultV2> => {

@@ -11,7 +11,8 @@ import type { Dependencies } from '../lib/dependencies';
 export function createHandler(provider: () => Dependencies) {
   return async (request: unknown): Promise<{ operationId: string }> => {
     const deps = provider();
-    const started = await requestRestore({ bus: deps.bus, clock: deps.clock }, request, 'nightly-schedule');
+    // The stage's NIGHTLY_REQUEST, or {"profile": NAME} from a profile's own schedule (read from Parameter Store now).
+    const started = await requestRestore({ bus: deps.bus, clock: deps.clock, profiles: deps.profiles }, request, 'nightly-schedule');
     deps.logger.info('recurring restore requested', started);
     return started;
   };

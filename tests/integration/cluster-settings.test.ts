@@ -34,8 +34,7 @@ describe('cluster settings', () => {
       tags: { team: 'orders', environment: 'staging' },
     }, { instanceClass: undefined });
     expect(state.status).toBe('SUCCEEDED');
-    const c = await p.rds.client('us-west-2').send({ constructor: { name: 'DescribeDBClustersCommand' }, input: { DBClusterIdentifier: 'aurora-staging' } } as never);
-    const cluster = (c as { DBClusters: Record<string, unknown>[] }).DBClusters[0];
+    const cluster = (p.rds.handle('us-west-2', 'DescribeDBClusters', { DBClusterIdentifier: 'aurora-staging' }) as { DBClusters: Record<string, unknown>[] }).DBClusters[0];
     expect(cluster).toMatchObject({
       EngineVersion: '16.6',
       Port: 6432,
@@ -47,7 +46,7 @@ describe('cluster settings', () => {
     });
     expect(cluster.DBClusterMembers).toHaveLength(3);
     for (const instanceId of ['aurora-staging-writer', 'aurora-staging-reader-1', 'aurora-staging-reader-2']) {
-      const out = (await p.rds.client('us-west-2').send({ constructor: { name: 'DescribeDBInstancesCommand' }, input: { DBInstanceIdentifier: instanceId } } as never)) as { DBInstances: Record<string, unknown>[] };
+      const out = p.rds.handle('us-west-2', 'DescribeDBInstances', { DBInstanceIdentifier: instanceId }) as { DBInstances: Record<string, unknown>[] };
       const i = out.DBInstances[0];
       expect(i).toMatchObject({ DBInstanceClass: 'db.serverless', DBInstanceStatus: 'available', DBParameterGroups: [{ DBParameterGroupName: 'staging-instance-pg16', ParameterApplyStatus: 'in-sync' }] });
       const tags = Object.fromEntries((i.TagList as { Key: string; Value: string }[]).map((t) => [t.Key, t.Value]));
