@@ -67,8 +67,8 @@ export interface DesignRun {
 const iso = (s?: string) => (s ? Date.parse(s) : undefined);
 
 /** The RDS milestones of restore i after `fromMs`, from the simulator's lifecycle history. */
-function milestones(history: LifecycleTransition[], i: number, fromMs: number, copyId?: string) {
-  const cluster = targetClusterOf(i);
+function milestones(history: LifecycleTransition[], pair: number, fromMs: number, copyId?: string) {
+  const cluster = targetClusterOf(pair);
   const writer = writerInstanceId(cluster);
   const after = history.filter((h) => h.atMs >= fromMs && h.region === TARGET_REGION);
   const find = (p: (h: LifecycleTransition) => boolean) => after.find(p)?.atMs;
@@ -103,7 +103,14 @@ export interface SequentialOptions {
   offsetsSeconds: number[];
   rdsEventLatencyMaxSeconds: number;
   seed: number;
+  /** The source/target pair each restore refreshes (default: restore i refreshes pair i). The nightly scenario refreshes the same targets night after night. */
+  pairs?: number[];
 }
+
+/** The pair restore i refreshes. */
+const pairOf = (o: SequentialOptions, i: number) => o.pairs?.[i] ?? i;
+/** How many source/target pairs the scenario needs. */
+const pairCount = (o: SequentialOptions) => (o.pairs ? Math.max(...o.pairs) + 1 : o.durations.length);
 
 export interface FleetOptions {
   restores: number;
@@ -157,11 +164,11 @@ async function openChoreography(scenario: Scenario, seed: number, rateLimit?: Ra
   return { pipeline, taps, counters };
 }
 
-async function choreographySample(pipeline: LocalPipeline, id: string, index: number, startMs: number, floorMs?: number): Promise<RestoreSample> {
+async function choreographySample(pipeline: LocalPipeline, id: string, index: number, startMs: number, floorMs?: number, pair = index): Promise<RestoreSample> {
   const state = await pipeline.status(id);
   const steps = state?.steps ?? {};
   const next = Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, iso(v?.started_at)]));
-  const m = milestones(pipeline.rds.history, index, startMs, state?.snapshot_details.target_snapshot_id);
+  const m = milestones(pipeline.rds.history, pair, startMs, state?.snapshot_details.target_snapshot_id);
   return {
     index,
     status: state?.status ?? 'MISSING',
@@ -181,7 +188,7 @@ async function idleUntil(pipeline: LocalPipeline, atMs: number): Promise<void> {
 }
 
 export async function choreographySequential(o: SequentialOptions): Promise<DesignRun> {
-  const scenario = benchScenario({ pairs: o.durations.length, rdsEventLatencyMaxSeconds: o.rdsEventLatencyMaxSeconds });
+  const scenario = benchScenario({ pairs: pairCount(o), rdsEventLatencyMaxSeconds: o.rdsEventLatencyMaxSeconds });
   const { pipeline, counters } = await openChoreography(scenario, o.seed);
   const samples: RestoreSample[] = [];
   const virtualStart = pipeline.clock.nowMsValue();
@@ -192,9 +199,9 @@ export async function choreographySequential(o: SequentialOptions): Promise<Desi
       await idleUntil(pipeline, pipeline.clock.nowMsValue() + o.offsetsSeconds[i] * 1000);
       pipeline.rds.setDurations(o.durations[i]);
       const startMs = pipeline.clock.nowMsValue();
-      const id = await pipeline.startRestore(pipeline.request(requestFor(i)));
+      const id = await pipeline.startRestore(pipeline.request(requestFor(pairOf(o, i))));
       await pipeline.runUntilTerminal([id]);
-      samples.push(await choreographySample(pipeline, id, i, startMs, rdsFloorMs(o.durations[i])));
+      samples.push(await choreographySample(pipeline, id, i, startMs, rdsFloorMs(o.durations[i]), pairOf(o, i)));
     }
     const cpuUsed = process.cpuUsage(cpu);
     const wallMs = performance.now() - wall;
@@ -268,8 +275,8 @@ function openBaseline(scenario: Scenario, pollSeconds: number, seed: number, rat
   return { clock, rds, orchestrator, counters };
 }
 
-function baselineSample(rds: SimulatedRds, record: PollingOrchestrator['executions'][number], index: number, floorMs?: number): RestoreSample {
-  const m = milestones(rds.history, index, record.startedAtMs, record.state.target?.id);
+function baselineSample(rds: SimulatedRds, record: PollingOrchestrator['executions'][number], index: number, floorMs?: number, pair = index): RestoreSample {
+  const m = milestones(rds.history, pair, record.startedAtMs, record.state.target?.id);
   return {
     index,
     status: record.status,
@@ -287,7 +294,7 @@ const executionId = (i: number, clock: VirtualClock) => {
 };
 
 export async function baselineSequential(o: SequentialOptions & { pollSeconds: number }): Promise<DesignRun> {
-  const scenario = benchScenario({ pairs: o.durations.length });
+  const scenario = benchScenario({ pairs: pairCount(o) });
   const { clock, rds, orchestrator, counters } = openBaseline(scenario, o.pollSeconds, o.seed);
   const virtualStart = clock.nowMsValue();
   const cpu = process.cpuUsage();
@@ -296,9 +303,9 @@ export async function baselineSequential(o: SequentialOptions & { pollSeconds: n
   for (let i = 0; i < o.durations.length; i++) {
     clock.advanceBy(o.offsetsSeconds[i] * 1000);
     rds.setDurations(o.durations[i]);
-    const record = orchestrator.start(restoreRequest.parse(requestFor(i)), executionId(i, clock));
+    const record = orchestrator.start(restoreRequest.parse(requestFor(pairOf(o, i))), executionId(i, clock));
     await orchestrator.runUntilDone();
-    samples.push(baselineSample(rds, record, i, rdsFloorMs(o.durations[i])));
+    samples.push(baselineSample(rds, record, i, rdsFloorMs(o.durations[i]), pairOf(o, i)));
   }
   const cpuUsed = process.cpuUsage(cpu);
   return {

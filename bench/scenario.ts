@@ -89,6 +89,28 @@ export function drawDurations(count: number, seed = 7): Durations[] {
 }
 
 /**
+ * The nightly scenario: `targets` pairs refreshed one after another, night after night. Each target's RDS
+ * durations are drawn once (as drawDurations) and vary ±10 % (uniform) from night to night, as they do
+ * for the same data size. Returns the durations and the pair of every restore, night by night.
+ */
+export function drawNightly(targets: number, nights: number, seed = 17): { durations: Durations[]; pairs: number[]; nights: number[] } {
+  const base = drawDurations(targets, seed);
+  const random = seededRandom(seed + 1);
+  const jitter = (v: number) => Math.round(v * (0.9 + random() * 0.2) * 600) / 600;
+  const durations: Durations[] = [];
+  const pairs: number[] = [];
+  const nightOf: number[] = [];
+  for (let n = 0; n < nights; n++) {
+    for (let t = 0; t < targets; t++) {
+      durations.push(Object.fromEntries(Object.entries(base[t]!).map(([k, v]) => [k, jitter(v)])) as unknown as Durations);
+      pairs.push(t);
+      nightOf.push(n);
+    }
+  }
+  return { durations, pairs, nights: nightOf };
+}
+
+/**
  * The least a restore can take: every wait ends the moment RDS is done. Sequential: RDS creates the
  * writer only once the restored cluster is available ("You can create DB instances only after the
  * RestoreDBClusterFromSnapshot operation has completed and the DB cluster is available").

@@ -1,7 +1,8 @@
 /**
- * npm run chaos -- --operations 500 --seed 1 --profile hostile [--seed 2 ...] [--out reports]
+ * npm run chaos -- --operations 500 --seed 1 --profile hostile [--seed 2 ...] [--out DIR]
  * Runs N concurrent restores under a fault profile (one run per --seed), checks every invariant and
- * writes reports/chaos.md and reports/chaos.json. Exit code 1 when an invariant is violated.
+ * writes chaos.md and chaos.json into --out (default .aurora-restore/reports, outside the tracked reports/:
+ * `--out reports` refreshes the committed report deliberately). Exit code 1 when an invariant is violated.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -21,7 +22,7 @@ const program = new Command('chaos')
   .option('--operations <n>', 'restores to run at once', integer('--operations', 1, 5000), 500)
   .option('--seed <n...>', 'seed(s) of every random source; one run per seed', (v: string, prev: number[] | undefined) => integer('--seed', 0, 2 ** 31 - 1)(v, prev ?? []) as number[])
   .option('--profile <name>', `fault profile: ${Object.keys(PROFILES).join(', ')}`, 'hostile')
-  .option('--out <dir>', 'folder for chaos.md and chaos.json', 'reports')
+  .option('--out <dir>', 'folder for chaos.md and chaos.json (the committed report: --out reports)', '.aurora-restore/reports')
   .exitOverride();
 
 try {

@@ -340,7 +340,7 @@ function tapDeadLetters(handler: SqsLambdaHandler, seen: RunObservation['deadLet
 /** Rows the chaos hooks wrote (src/chaos/hooks): one per run of a file for an operation. None when no hook ran. */
 async function hookRuns(pipeline: LocalPipeline): Promise<{ operationId: string; file: string; runs: number }[]> {
   const { Client } = await import('pg');
-  const c = new Client({ ...pipeline.databaseAddress, database: 'postgres', user: 'postgres' });
+  const c = new Client({ ...(await pipeline.databaseAddress()), database: 'postgres', user: 'postgres' });
   await c.connect();
   try {
     const exists = await c.query(`SELECT to_regclass('public.hook_runs') AS t`);

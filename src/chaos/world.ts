@@ -27,7 +27,7 @@ export const OPERATION_KINDS = [
   'exists-no-delete', // a cluster is there and the request did not ask to delete it
   'missing-snapshot', // the named snapshot does not exist
   'missing-date', // no automated snapshot on the requested date
-  'protected-name', // the target matches PROTECTED_CLUSTER_PATTERN
+  'protected-name', // the target matches PROTECTED_CLUSTER_PATTERN: refused at request time (TargetProtected)
   'unmanaged', // the target has no managed-by tag
   'deletion-protected', // the target has deletion protection on
   'restore-fails', // RDS fails the restore (failRestoreOf)
@@ -83,7 +83,7 @@ const EXPECTED: Record<OperationKind, ExpectedOutcome> = {
   'exists-no-delete': { status: 'FAILED', code: 'TargetExists' },
   'missing-snapshot': { status: 'FAILED', code: 'SnapshotNotFound' },
   'missing-date': { status: 'FAILED', code: 'SnapshotNotFound' },
-  'protected-name': { status: 'FAILED', code: 'DeletionRefused' },
+  'protected-name': { status: 'FAILED', code: 'TargetProtected' }, // refused at request time, before anything is done
   unmanaged: { status: 'FAILED', code: 'DeletionRefused' },
   'deletion-protected': { status: 'FAILED', code: 'DeletionRefused' },
   'restore-fails': { status: 'FAILED', code: 'RestoreFailed' },

@@ -7,12 +7,28 @@ type D = Record<string, any>; // eslint-disable-line @typescript-eslint/no-expli
 
 const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
 
+/** Time since the operation started: `+mm:ss`, or `+h:mm:ss` from an hour on. */
 export function elapsed(fromMs: number, atMs: number): string {
   const s = Math.max(0, Math.round((atMs - fromMs) / 1000));
   const hh = Math.floor(s / 3600);
   const mm = Math.floor((s % 3600) / 60);
   const ss = s % 60;
-  return `+${hh > 0 ? `${hh}:` : ''}${String(mm).padStart(2, '0')}:${String(ss).padStart(2, '0')}`;
+  return `+${hh > 0 ? `${hh}:${String(mm).padStart(2, '0')}` : String(mm).padStart(2, '0')}:${String(ss).padStart(2, '0')}`;
+}
+
+/** Width of the elapsed column: `+h:mm:ss` (restores end within STATE_MACHINE_TIMEOUT_SECONDS, hours at most). */
+const ELAPSED_WIDTH = 8;
+
+/** One timeline line as data (`--json`): the same fields the text line shows. */
+export interface TimelineEntry {
+  at: string;
+  elapsed: string;
+  actor: string;
+  text: string;
+}
+
+export function timelineEntry(startMs: number, atMs: number, actor: string, text: string): TimelineEntry {
+  return { at: new Date(atMs).toISOString(), elapsed: elapsed(startMs, atMs), actor, text };
 }
 
 /** One line per pipeline event: who acted and what happened, in words. Re-checks only when verbose. */
@@ -67,23 +83,31 @@ export function describeEvent(env: EventBridgeEnvelope, verbose = false): { acto
     case 'OperationDeadlineReached':
       return { actor: 'watchdog', text: '⏰ deadline reached' };
     case 'RecheckDue':
-      return verbose ? { actor: 'scheduler', text: `↻ re-check ${d.check} #${d.attempt}` } : undefined;
+      return verbose ? { actor: 'timer', text: `↻ re-check ${d.check} #${d.attempt}` } : undefined;
     default:
       return undefined;
   }
 }
 
-export function formatLine(startMs: number, atMs: number, actor: string, text: string): string {
-  return `  ${elapsed(startMs, atMs)}  ${new Date(atMs).toISOString().slice(11, 19)}  ${pad(actor, 21)} ${text}`;
+/** A timeline line, the same in the live timeline and the history: elapsed (right-aligned), UTC time, actor, text. */
+export function formatEntry(e: TimelineEntry): string {
+  return `  ${e.elapsed.padStart(ELAPSED_WIDTH)}  ${e.at.slice(11, 19)}  ${pad(e.actor, 21)} ${e.text}`;
 }
 
-/** The timeline of a finished operation, from its audit trail. */
+export function formatLine(startMs: number, atMs: number, actor: string, text: string): string {
+  return formatEntry(timelineEntry(startMs, atMs, actor, text));
+}
+
+/** An audit line as a timeline entry: what the step did (✓), waited for (·) or failed with (✗), and its details. */
+export function auditEntry(startMs: number, e: AuditEvent): TimelineEntry {
+  const detail = e.error ? `${e.error.code}: ${e.error.message}` : Object.entries(e.details ?? {}).filter(([k]) => k !== 'metrics').map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`).join(' ');
+  return timelineEntry(startMs, Date.parse(e.timestamp), e.step, `${e.status === 'FAILURE' ? '✗' : e.status === 'SUCCESS' ? '✓' : '·'} ${e.event_type}${detail ? ` ${detail}` : ''}`);
+}
+
+/** The timeline of an operation, from its audit trail. */
 export function auditTimeline(state: OperationState, trail: AuditEvent[]): string[] {
   const start = Date.parse(state.start_time);
-  return trail.map((e) => {
-    const detail = e.error ? `${e.error.code}: ${e.error.message}` : Object.entries(e.details ?? {}).filter(([k]) => k !== 'metrics').map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`).join(' ');
-    return formatLine(start, Date.parse(e.timestamp), e.step, `${e.status === 'FAILURE' ? '✗' : e.status === 'SUCCESS' ? '✓' : '·'} ${e.event_type}${detail ? ` ${detail}` : ''}`);
-  });
+  return trail.map((e) => formatEntry(auditEntry(start, e)));
 }
 
 /** A short human summary of an operation's state. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../schemas/zod';
 import { checkName, stepName, anyStepName } from '../schemas/steps';
 import { clusterIdentifier, isoTimestamp, operationId, region, snapshotIdentifier } from '../schemas/identifiers';
 import { restoreRequest } from '../schemas/restore-request';
@@ -18,7 +18,7 @@ const base = {
 
 const snapshotRef = z.strictObject({
   snapshotId: snapshotIdentifier,
-  snapshotArn: z.string().startsWith('arn:'),
+  snapshotArn: z.string().check(z.startsWith('arn:')),
   region,
 });
 
@@ -29,6 +29,8 @@ export const errorCode = z.enum([
   'TargetBusy',
   'TargetExists',
   'DeletionRefused',
+  'TargetProtected',
+  'UnsupportedEngine',
   'CopyFailed',
   'DeleteFailed',
   'RestoreFailed',
@@ -56,13 +58,13 @@ export const eventSchemas = {
   RestoreRequested: z.strictObject({ ...base, request: restoreRequest }),
   SnapshotValidated: z.strictObject({
     ...base,
-    snapshot: snapshotRef.extend({
+    snapshot: z.extend(snapshotRef, {
       sourceClusterId: clusterIdentifier,
       status: z.literal('available'),
       encrypted: z.boolean(),
-      kmsKeyId: z.string().optional(),
+      kmsKeyId: z.optional(z.string()),
       engine: z.string(),
-      engineVersion: z.string().optional(),
+      engineVersion: z.optional(z.string()),
       createdAt: isoTimestamp,
     }),
   }),
@@ -74,10 +76,10 @@ export const eventSchemas = {
       clusterId: clusterIdentifier,
       region,
       engine: z.string(),
-      engineVersion: z.string().optional(),
-      latestRestorableTime: isoTimestamp.optional(),
+      engineVersion: z.optional(z.string()),
+      latestRestorableTime: z.optional(isoTimestamp),
     }),
-    restoreTime: isoTimestamp.optional(),
+    restoreTime: z.optional(isoTimestamp),
   }),
   CopyStarted: z.strictObject({ ...base, target: snapshotRef }),
   CopyCompleted: z.strictObject({ ...base, skipped: z.boolean(), snapshot: snapshotRef }),
@@ -85,20 +87,22 @@ export const eventSchemas = {
     ...base,
     clusterId: clusterIdentifier,
     region,
-    finalSnapshotId: snapshotIdentifier.optional(),
+    finalSnapshotId: z.optional(snapshotIdentifier),
     /** Swap: the old cluster, renamed away, is being retired (not a target being cleared). */
-    retiring: z.boolean().optional(),
+    retiring: z.optional(z.boolean()),
+    /** Instances being deleted first (0: the cluster's own deletion was asked for at once). */
+    instances: z.optional(z.number().check(z.int(), z.gte(0))),
   }),
   /** `retained`: strategy swap, the existing target keeps serving until the new cluster takes its name. */
-  TargetCleared: z.strictObject({ ...base, deleted: z.boolean(), retained: z.boolean().optional(), finalSnapshotId: snapshotIdentifier.optional() }),
+  TargetCleared: z.strictObject({ ...base, deleted: z.boolean(), retained: z.optional(z.boolean()), finalSnapshotId: z.optional(snapshotIdentifier) }),
   ClusterRestoreStarted: z.strictObject({ ...base, clusterId: clusterIdentifier, instanceId: clusterIdentifier, region }),
   ClusterAvailable: z.strictObject({
     ...base,
     clusterId: clusterIdentifier,
     region,
-    writerEndpoint: z.string().min(1),
-    readerEndpoint: z.string().min(1),
-    port: z.number().int().positive(),
+    writerEndpoint: z.string().check(z.minLength(1)),
+    readerEndpoint: z.string().check(z.minLength(1)),
+    port: z.number().check(z.int(), z.positive()),
   }),
   UsersConfigured: z.strictObject({
     ...base,
@@ -106,22 +110,22 @@ export const eventSchemas = {
     masterSecretName: z.string(),
     strategy: z.enum(['replace', 'swap']),
     /** Post-restore SQL files in order, each ran now or found in the cluster's ledger (already-ran), and the validations that passed. */
-    postRestoreSql: z.array(z.strictObject({ file: z.string(), outcome: z.enum(['ran', 'already-ran', 'ran-again']), sha256: z.string() })).optional(),
-    validationsPassed: z.array(z.string()).optional(),
+    postRestoreSql: z.optional(z.array(z.strictObject({ file: z.string(), outcome: z.enum(['ran', 'already-ran', 'ran-again']), sha256: z.string() }))),
+    validationsPassed: z.optional(z.array(z.string())),
   }),
   /** Swap: the old target was renamed away (`renamed: false` when there was none); the target name is free. */
-  TargetVacated: z.strictObject({ ...base, clusterId: clusterIdentifier, region, renamed: z.boolean(), retiredClusterId: clusterIdentifier.optional() }),
+  TargetVacated: z.strictObject({ ...base, clusterId: clusterIdentifier, region, renamed: z.boolean(), retiredClusterId: z.optional(clusterIdentifier) }),
   /** Swap: the new cluster has the target's name (and endpoints). */
   ClustersSwapped: z.strictObject({
     ...base,
     clusterId: clusterIdentifier,
     region,
     fromClusterId: clusterIdentifier,
-    retiredClusterId: clusterIdentifier.optional(),
-    writerEndpoint: z.string().min(1),
+    retiredClusterId: z.optional(clusterIdentifier),
+    writerEndpoint: z.string().check(z.minLength(1)),
   }),
   /** Swap: the old cluster (renamed away) was deleted under the safety rules, or there was none. */
-  OldClusterRetired: z.strictObject({ ...base, deleted: z.boolean(), clusterId: clusterIdentifier.optional(), finalSnapshotId: snapshotIdentifier.optional() }),
+  OldClusterRetired: z.strictObject({ ...base, deleted: z.boolean(), clusterId: z.optional(clusterIdentifier), finalSnapshotId: z.optional(snapshotIdentifier) }),
   RestoreSucceeded: z.strictObject({
     ...base,
     clusterId: clusterIdentifier,
@@ -133,10 +137,18 @@ export const eventSchemas = {
     ...base,
     step: anyStepName,
     code: errorCode,
-    message: z.string().max(2000),
+    message: z.string().check(z.maxLength(2000)),
     retryable: z.boolean(),
   }),
-  RecheckDue: z.strictObject({ ...base, check: checkName, attempt: z.number().int().min(1) }),
+  RecheckDue: z.strictObject({
+    ...base,
+    check: checkName,
+    attempt: z.number().check(z.int(), z.gte(1)),
+    /** What the check that armed this one saw (the copy's PercentProgress), so the next can measure the rate. */
+    observed: z.optional(z.strictObject({ at: isoTimestamp, percent: z.number().check(z.int(), z.gte(0), z.lte(100)) })),
+    /** When the check is due, to the second: a schedule (one-minute precision) that fires early hands over to a delayed message. */
+    dueAt: z.optional(isoTimestamp),
+  }),
   OperationDeadlineReached: z.strictObject({ ...base, deadline: isoTimestamp }),
 } as const;
 

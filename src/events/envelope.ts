@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../schemas/zod';
 import { describeIssues } from '../schemas/restore-request';
 import { EVENT_SOURCE, eventSchemas, type DomainEvent, type EventName } from './catalogue';
 import { RDS_DETAIL_TYPES, RDS_SOURCE, rdsEventDetail, type RdsEventDetail } from './rds';
@@ -6,15 +6,15 @@ import { RDS_DETAIL_TYPES, RDS_SOURCE, rdsEventDetail, type RdsEventDetail } fro
 /** The EventBridge event envelope, as SQS receives it from a rule target. */
 export const eventBridgeEnvelope = z.object({
   version: z.string(),
-  id: z.string().min(1),
-  'detail-type': z.string().min(1),
-  source: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
+  'detail-type': z.string().check(z.minLength(1)),
+  source: z.string().check(z.minLength(1)),
   account: z.string(),
   time: z.string(),
   region: z.string(),
-  resources: z.array(z.string()).default([]),
+  resources: z._default(z.array(z.string()), []),
   detail: z.unknown(),
-  'replay-name': z.string().optional(),
+  'replay-name': z.optional(z.string()),
 });
 export type EventBridgeEnvelope = z.infer<typeof eventBridgeEnvelope>;
 
@@ -65,6 +65,24 @@ export function parseEventBody(body: string): ParsedEvent {
     return { kind: 'rds', envelope, detailType: envelope['detail-type'], detail: parsed.data };
   }
   throw new InvalidEventError(`source: expected ${EVENT_SOURCE} or ${RDS_SOURCE}, got ${JSON.stringify(envelope.source)}`);
+}
+
+/**
+ * A domain event as EventBridge delivers it to an SQS target, for a message the pipeline sends to a queue
+ * itself (a delayed re-check, src/lib/recheck.ts): the consumer cannot tell the two apart. `id` names it.
+ */
+export function sqsEnvelope(event: DomainEvent, at: { id: string; account: string; region: string }): EventBridgeEnvelope {
+  return {
+    version: '0',
+    id: at.id,
+    'detail-type': event.type,
+    source: EVENT_SOURCE,
+    account: at.account,
+    time: event.detail.occurredAt.replace(/\.\d{3}Z$/, 'Z'),
+    region: at.region,
+    resources: [],
+    detail: event.detail,
+  };
 }
 
 /** Builds the PutEvents entry for a domain event. */

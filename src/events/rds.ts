@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../schemas/zod';
 
 /**
  * Native RDS events as EventBridge delivers them (source `aws.rds`, default bus, best effort, unordered).
@@ -30,12 +30,12 @@ export const RDS_EVENT_IDS = {
 export const rdsEventDetail = z.object({
   EventCategories: z.array(z.string()),
   SourceType: z.enum(['CLUSTER', 'DB_INSTANCE', 'CLUSTER_SNAPSHOT', 'SNAPSHOT', 'DB_PARAM', 'DB_SECURITY_GROUP', 'DB_PROXY', 'CUSTOM_ENGINE_VERSION', 'BLUE_GREEN_DEPLOYMENT']),
-  SourceArn: z.string().startsWith('arn:'),
+  SourceArn: z.string().check(z.startsWith('arn:')),
   Date: z.string(),
   Message: z.string(),
-  SourceIdentifier: z.string().min(1),
-  EventID: z.string().regex(/^RDS-EVENT-\d{4}$/, 'expected an RDS event id like RDS-EVENT-0170'),
-  Tags: z.record(z.string(), z.string()).optional(),
+  SourceIdentifier: z.string().check(z.minLength(1)),
+  EventID: z.string().check(z.regex(/^RDS-EVENT-\d{4}$/, 'expected an RDS event id like RDS-EVENT-0170')),
+  Tags: z.optional(z.record(z.string(), z.string())),
 });
 export type RdsEventDetail = z.infer<typeof rdsEventDetail>;
 
@@ -67,6 +67,8 @@ export const RDS_EVENT_EXAMPLES = {
       Message: 'DB cluster created',
       SourceIdentifier: 'aurora-staging',
       EventID: 'RDS-EVENT-0170',
+      // "Event notifications include tags from when the message was sent" (RDS user guide).
+      Tags: { 'aurora-restore:managed-by': 'aurora-restore', 'aurora-restore:operation-id': 'restore-20261124-020000-k3x9q2' },
     },
   },
 } as const;

@@ -2,6 +2,7 @@ import type { EventName } from './catalogue';
 import { EVENT_SOURCE } from './catalogue';
 import { RDS_DETAIL_TYPES, RDS_EVENT_IDS, RDS_SOURCE } from './rds';
 import type { AnyStepName, CheckName } from '../schemas/steps';
+import { MANAGED_BY_TAG, MANAGED_BY_VALUE } from '../lib/tags';
 
 /** An EventBridge event pattern (the JSON the rule carries). */
 export type EventPattern = Record<string, unknown>;
@@ -170,8 +171,14 @@ export const SUBSCRIPTIONS: Subscription[] = [
 /** Every step queue's dead-letter queue feeds this handler, which turns a stuck message into RestoreFailed. */
 export const DEAD_LETTER_STEP = 'dead-letter' as const;
 
-/** RDS events the default bus must forward to the pipeline bus: the union of what the steps consume. */
-export function forwardedRdsPattern(): EventPattern {
+/**
+ * RDS events the default bus must forward to the pipeline bus: the union of what the steps consume, and
+ * only those of the pipeline's own resources — "Event notifications include tags from when the message
+ * was sent" (RDS user guide), so the rule matches the managed-by tag — plus the clusters of
+ * DELETION_ALLOW_LIST (untagged) and their `<cluster>-…` instances. A busy account's other clusters wake
+ * no step and cost nothing.
+ */
+export function forwardedRdsPattern(allowList: readonly string[] = []): EventPattern {
   const detailTypes = new Set<string>();
   const ids = new Set<string>();
   for (const s of SUBSCRIPTIONS) {
@@ -181,7 +188,13 @@ export function forwardedRdsPattern(): EventPattern {
       for (const id of (pattern.detail as { EventID: string[] }).EventID) ids.add(id);
     }
   }
-  return { source: [RDS_SOURCE], 'detail-type': [...detailTypes].sort(), detail: { EventID: [...ids].sort() } };
+  const ours = { Tags: { [MANAGED_BY_TAG]: [MANAGED_BY_VALUE] } };
+  const allowListed = allowList.length ? { SourceIdentifier: allowList.flatMap((id) => [id, { prefix: `${id}-` }]) } : undefined;
+  return {
+    source: [RDS_SOURCE],
+    'detail-type': [...detailTypes].sort(),
+    detail: { EventID: [...ids].sort(), ...(allowListed ? { $or: [ours, allowListed] } : ours) },
+  };
 }
 
 export function subscriptionFor(step: AnyStepName): Subscription {

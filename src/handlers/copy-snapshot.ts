@@ -1,6 +1,7 @@
-import { PROCESSORS } from '../lib/steps';
+import { copySnapshot } from '../lib/steps/copy-snapshot';
+import { viaRunner } from '../lib/steps/processor';
 import { awsDependenciesProvider, sqsHandler, type DependenciesProvider } from '../lib/handler';
 
 /** Lambda entry point of the copy-snapshot step (SQS queue aurora-restore-copy-snapshot). */
-export const createHandler = (provider: DependenciesProvider) => sqsHandler('copy-snapshot', PROCESSORS['copy-snapshot'], provider);
+export const createHandler = (provider: DependenciesProvider) => sqsHandler('copy-snapshot', viaRunner(copySnapshot), provider);
 export const handler = createHandler(awsDependenciesProvider);

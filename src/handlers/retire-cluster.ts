@@ -1,6 +1,7 @@
-import { PROCESSORS } from '../lib/steps';
+import { retireCluster } from '../lib/steps/retire-cluster';
+import { viaRunner } from '../lib/steps/processor';
 import { awsDependenciesProvider, sqsHandler, type DependenciesProvider } from '../lib/handler';
 
 /** Lambda entry point of the retire-cluster step (SQS queue aurora-restore-retire-cluster). */
-export const createHandler = (provider: DependenciesProvider) => sqsHandler('retire-cluster', PROCESSORS['retire-cluster'], provider);
+export const createHandler = (provider: DependenciesProvider) => sqsHandler('retire-cluster', viaRunner(retireCluster), provider);
 export const handler = createHandler(awsDependenciesProvider);

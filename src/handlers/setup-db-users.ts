@@ -1,6 +1,7 @@
-import { PROCESSORS } from '../lib/steps';
+import { setupDbUsers } from '../lib/steps/setup-db-users';
+import { viaRunner } from '../lib/steps/processor';
 import { awsDependenciesProvider, sqsHandler, type DependenciesProvider } from '../lib/handler';
 
 /** Lambda entry point of the setup-db-users step (SQS queue aurora-restore-setup-db-users). */
-export const createHandler = (provider: DependenciesProvider) => sqsHandler('setup-db-users', PROCESSORS['setup-db-users'], provider);
+export const createHandler = (provider: DependenciesProvider) => sqsHandler('setup-db-users', viaRunner(setupDbUsers), provider);
 export const handler = createHandler(awsDependenciesProvider);

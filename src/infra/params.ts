@@ -4,6 +4,7 @@
  * with zod when the template is built, so a bad value fails `serverless package` naming the parameter.
  */
 import { z } from 'zod';
+import { pick } from '../schemas/zod';
 import { configSchema } from '../schemas/config';
 import { region as regionSchema } from '../schemas/identifiers';
 import { describeIssues, restoreRequest, type RestoreRequestInput } from '../schemas/restore-request';
@@ -30,6 +31,7 @@ export const PASSED_CONFIG = [
   'MASTER_SECRET_NAME',
   'APP_SECRET_NAME',
   'COPY_RECHECK_SECONDS',
+  'COPY_RECHECK_MAX_SECONDS',
   'SAFETY_RECHECK_SECONDS',
   'PROTECTED_CLUSTER_PATTERN',
   'DELETION_ALLOW_LIST',
@@ -38,6 +40,8 @@ export const PASSED_CONFIG = [
   'SOURCE_KMS_KEYS',
   'STATE_TTL_DAYS',
   'AUDIT_TTL_DAYS',
+  'FINAL_SNAPSHOT_RETENTION_COUNT',
+  'FINAL_SNAPSHOT_RETENTION_DAYS',
 ] as const satisfies readonly (keyof typeof configSchema.shape)[];
 
 /** Settings of the deployment itself (not seen by the functions). */
@@ -132,6 +136,8 @@ export interface ForwarderParams {
   PIPELINE_REGION: string;
   /** The customer managed key of this region (TARGET_KMS_KEYS) that encrypts the forwarder's alarm topic. */
   alarmKeyArn: string;
+  /** Untagged clusters the pipeline may replace: their RDS events are forwarded too. */
+  DELETION_ALLOW_LIST: string[];
 }
 
 /**
@@ -143,9 +149,10 @@ export function parseForwarderParams(raw: Record<string, unknown>, region: strin
   const pipeline = regionSchema.safeParse(asString(raw.PIPELINE_REGION));
   if (!pipeline.success) problems.push(`PIPELINE_REGION: expected the region of the pipeline stack, got ${JSON.stringify(asString(raw.PIPELINE_REGION) ?? '')}`);
   else if (pipeline.data === region) problems.push(`PIPELINE_REGION: is ${region}, the region this forwarder is deployed in; deploy it in each of TARGET_REGIONS instead`);
-  const config = configSchema.pick({ TARGET_REGIONS: true, TARGET_KMS_KEYS: true }).safeParse({
+  const config = pick(configSchema, { TARGET_REGIONS: true, TARGET_KMS_KEYS: true, DELETION_ALLOW_LIST: true }).safeParse({
     TARGET_REGIONS: asString(raw.TARGET_REGIONS) ?? '',
     TARGET_KMS_KEYS: asString(raw.TARGET_KMS_KEYS) ?? '',
+    DELETION_ALLOW_LIST: asString(raw.DELETION_ALLOW_LIST) ?? '',
   });
   let alarmKeyArn = '';
   if (!config.success) problems.push(...config.error.issues.map((i) => `${String(i.path[0])}: ${i.message.replace(/^[A-Z_]+: /, '')}`));
@@ -159,5 +166,5 @@ export function parseForwarderParams(raw: Record<string, unknown>, region: strin
     }
   }
   if (problems.length) throw new StageParamsError(problems);
-  return { PIPELINE_REGION: pipeline.data!, alarmKeyArn };
+  return { PIPELINE_REGION: pipeline.data!, alarmKeyArn, DELETION_ALLOW_LIST: config.data!.DELETION_ALLOW_LIST };
 }

@@ -27,12 +27,14 @@ export type PortCall =
   | 'profiles.get'
   | 'profiles.list'
   | 'queue.changeVisibility'
+  | 'queue.sendDelayed'
   | `state.${'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Scan'}`
   | `audit.${'PutItem' | 'Query'}`;
 
 type RdsMethod =
   | 'describeClusterSnapshot'
   | 'listAutomatedSnapshots'
+  | 'listManualSnapshots'
   | 'copyClusterSnapshot'
   | 'deleteClusterSnapshot'
   | 'describeCluster'
@@ -137,13 +139,21 @@ export const CALL_GRANTS: Record<PortCall, Grant[]> = {
     { actions: ['rds:DescribeDBClusterSnapshots'], on: 'rds-cluster-snapshots' },
     { actions: ['rds:DescribeDBClusterSnapshots'], on: 'rds-clusters' },
   ],
+  'rds.listManualSnapshots': [
+    { actions: ['rds:DescribeDBClusterSnapshots'], on: 'rds-cluster-snapshots' },
+    { actions: ['rds:DescribeDBClusterSnapshots'], on: 'rds-clusters' },
+  ],
   'rds.copyClusterSnapshot': [
     // The source snapshot may have any name (an automated `rds:` one); the copy carries the pipeline's tags.
     { actions: ['rds:CopyDBClusterSnapshot'], on: 'rds-cluster-snapshots', when: ['pipeline-tags'] },
     { actions: ['rds:AddTagsToResource'], on: 'copied-snapshots', when: tagOnCreate },
     rdsKeys,
   ],
-  'rds.deleteClusterSnapshot': [{ actions: ['rds:DeleteDBClusterSnapshot'], on: 'copied-snapshots', when: ['managed'] }],
+  // The temporary copy, and (final snapshot retention, src/lib/steps/retention.ts) the pipeline's own final snapshots.
+  'rds.deleteClusterSnapshot': [
+    { actions: ['rds:DeleteDBClusterSnapshot'], on: 'copied-snapshots', when: ['managed'] },
+    { actions: ['rds:DeleteDBClusterSnapshot'], on: 'final-snapshots', when: ['managed'] },
+  ],
   'rds.describeCluster': [{ actions: ['rds:DescribeDBClusters'], on: 'rds-clusters' }],
   'rds.deleteCluster': [
     { actions: ['rds:CreateDBClusterSnapshot', 'rds:DeleteDBCluster'], on: 'rds-clusters', when: ['managed'] },
@@ -217,6 +227,9 @@ export const CALL_GRANTS: Record<PortCall, Grant[]> = {
   'profiles.list': [{ actions: ['ssm:GetParametersByPath'], on: 'profile-parameters' }],
   // Handing a record back: only on the queue(s) the function itself consumes.
   'queue.changeVisibility': [{ actions: ['sqs:ChangeMessageVisibility'], on: 'own-queues' }],
+  // A re-check within 15 minutes: a delayed message to the function's own step queue (src/lib/recheck.ts).
+  // The queues use SSE-SQS, so no KMS permission is needed to send.
+  'queue.sendDelayed': [{ actions: ['sqs:SendMessage'], on: 'own-queues' }],
   'state.GetItem': [{ actions: ['dynamodb:GetItem'], on: 'state-table' }, dynamoKey],
   'state.PutItem': [{ actions: ['dynamodb:PutItem'], on: 'state-table' }, dynamoKey],
   'state.UpdateItem': [{ actions: ['dynamodb:UpdateItem'], on: 'state-table' }, dynamoKey],
@@ -258,8 +271,11 @@ export const PROTECTED_DENY = {
 
 /** What every step run by the step runner does: read the operation, record the step, audit, publish. */
 const RUNNER: PortCall[] = ['state.GetItem', 'state.UpdateItem', 'audit.PutItem', 'bus.publish'];
-/** Waiting steps (check-*) arm a re-check schedule when the resource is not ready. */
-const WAITING: PortCall[] = [...RUNNER, 'scheduler.scheduleOnce'];
+/**
+ * Waiting steps (check-*, swap-*) arm a re-check when the resource is not ready: a delayed message to their
+ * own queue within 15 minutes, a Scheduler one-time schedule beyond (src/lib/recheck.ts).
+ */
+const WAITING: PortCall[] = [...RUNNER, 'scheduler.scheduleOnce', 'queue.sendDelayed'];
 /** Every queue consumer may hand a record back to its own queue (SQS ChangeMessageVisibility). */
 const HAND_BACK: PortCall = 'queue.changeVisibility';
 
@@ -308,7 +324,8 @@ export const FUNCTION_CALLS: Record<FunctionName, PortCall[]> = {
   'swap-in': [...WAITING, HAND_BACK, 'state.PutItem', 'rds.describeCluster', 'rds.renameCluster'],
   // Swap: delete the old cluster as delete-rds deletes a replaced target.
   'retire-cluster': [...RUNNER, HAND_BACK, 'state.PutItem', 'rds.describeCluster', 'rds.deleteInstance', 'rds.describeInstance', 'rds.deleteCluster'],
-  'archive-snapshot': [...RUNNER, HAND_BACK, 'rds.deleteClusterSnapshot'],
+  // Deletes the temporary copy; final snapshot retention lists the target's manual snapshots and prunes its own final ones.
+  'archive-snapshot': [...RUNNER, HAND_BACK, 'rds.deleteClusterSnapshot', 'rds.listManualSnapshots'],
   'sns-notification': [
     HAND_BACK,
     // A failed swap is put right before the operation ends (swap-compensation.ts): rename the old cluster
@@ -355,6 +372,14 @@ export function adaptersOf(fn: FunctionName): AdapterName[] {
     if (port !== 'state' && port !== 'audit') ports.add(port as AdapterName);
   }
   return [...ports].sort();
+}
+
+/**
+ * Entry file → the adapters its bundle is wired with, for every function: read by src/infra/esbuild-plugins.cjs
+ * through serverless.yml (custom.wiring) and by the benchmark (bench/bundles.ts), so both build the same bundles.
+ */
+export function bundleWiring(): Record<string, AdapterName[]> {
+  return Object.fromEntries(FUNCTION_NAMES.map((fn) => [`src/handlers/${fn}.ts`, adaptersOf(fn)]));
 }
 
 /** Functions that open database connections: they run in the VPC, with the RDS CA bundle trusted. */

@@ -4,7 +4,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { AnyStepName } from '../schemas/steps';
 import type { Dependencies } from './dependencies';
 import { handBackSeconds } from './hand-back';
-import type { RecordProcessor } from './steps';
+import type { RecordProcessor } from './steps/processor';
 
 export type DependenciesProvider = () => Dependencies | Promise<Dependencies>;
 

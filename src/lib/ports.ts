@@ -125,6 +125,8 @@ export interface Rds {
   describeClusterSnapshot(region: string, snapshotId: string): Promise<SnapshotInfo | undefined>;
   /** Automated cluster snapshots of a cluster, newest first. */
   listAutomatedSnapshots(region: string, clusterId: string): Promise<SnapshotInfo[]>;
+  /** Manual cluster snapshots of a cluster (it may no longer exist: a deleted cluster's final snapshots), or of the whole region; newest first. */
+  listManualSnapshots(region: string, clusterId?: string): Promise<SnapshotInfo[]>;
   copyClusterSnapshot(input: CopySnapshotInput): Promise<SnapshotInfo>;
   deleteClusterSnapshot(region: string, snapshotId: string): Promise<void>;
   describeCluster(region: string, clusterId: string): Promise<ClusterInfo | undefined>;
@@ -160,6 +162,11 @@ export interface MessageQueue {
    * handler hands a record back to be retried soon instead of after the full visibility timeout.
    */
   changeVisibility(input: { queueArn: string; receiptHandle: string; seconds: number }): Promise<void>;
+  /**
+   * Sends a message to the queue, received no sooner than `delaySeconds` (0–900) later (SQS SendMessage
+   * with DelaySeconds): how a waiting step re-checks itself within 15 minutes, to the second.
+   */
+  sendDelayed(input: { queueArn: string; body: string; delaySeconds: number }): Promise<void>;
 }
 
 export interface Notification {

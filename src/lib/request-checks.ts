@@ -30,6 +30,6 @@ export function requestConfigProblem(p: OperationState['parameters'], config: Li
 }
 
 /** Engine-dependent settings, once the snapshot's (or source cluster's) engine is known. */
-export function engineProblem(p: OperationState['parameters'], engine: string): string | undefined {
+export function clusterEngineProblem(p: OperationState['parameters'], engine: string): string | undefined {
   return clusterSettingsProblem(p.cluster_settings, engine);
 }

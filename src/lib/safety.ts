@@ -68,3 +68,39 @@ export function replacementProblem(
   }
   return undefined;
 }
+
+/** The engines whose user setup (setup-db-users, src/lib/db-admin.ts: PostgreSQL's `pg`) the pipeline supports. */
+export const SUPPORTED_ENGINES = ['aurora-postgresql'] as const;
+
+export type RequestRefusal = { code: 'TargetProtected' | 'UnsupportedEngine'; message: string };
+
+/**
+ * Refuses, at request time, a target cluster whose name matches PROTECTED_CLUSTER_PATTERN: the pipeline
+ * could create it once but would refuse to delete it the next time (DeletionRefused), so every later
+ * refresh of it would fail. Pure: the CLI checks it before sending, snapshot-check before doing anything.
+ */
+export function requestProblem(
+  request: { targetClusterId?: string; target_cluster_id?: string },
+  config: Pick<Config, 'PROTECTED_CLUSTER_PATTERN'>,
+): RequestRefusal | undefined {
+  const id = request.targetClusterId ?? request.target_cluster_id;
+  if (id === undefined || !new RegExp(config.PROTECTED_CLUSTER_PATTERN, 'i').test(id)) return undefined;
+  return {
+    code: 'TargetProtected',
+    message: `target cluster ${id} matches PROTECTED_CLUSTER_PATTERN /${config.PROTECTED_CLUSTER_PATTERN}/i: the pipeline never deletes such a cluster, so it could restore it once and never refresh it again; choose another name`,
+  };
+}
+
+/**
+ * Refuses a snapshot (or, for a clone or point-in-time restore, a source cluster) whose engine the user setup
+ * does not speak (today: anything but aurora-postgresql), checked by snapshot-check once the source is known —
+ * before anything is copied, cloned or deleted.
+ */
+export function engineProblem(source: { snapshotId: string; engine: string } | { clusterId: string; engine: string }): RequestRefusal | undefined {
+  if ((SUPPORTED_ENGINES as readonly string[]).includes(source.engine)) return undefined;
+  const what = 'snapshotId' in source ? `snapshot ${source.snapshotId}` : `source cluster ${source.clusterId}`;
+  return {
+    code: 'UnsupportedEngine',
+    message: `${what} is ${source.engine}; the user setup supports ${SUPPORTED_ENGINES.join(', ')} only, so nothing was copied, cloned or deleted`,
+  };
+}

@@ -342,9 +342,13 @@ export class StateStore {
    * A wait step's first check (it claims nothing): records when it started waiting, so its duration — and
    * the metrics derived from it — run from its first check to its completion. Kept if already there.
    */
-  async markWaiting(state: OperationState, step: StepName, now: Date): Promise<void> {
-    if (state.steps[step]) return;
-    const record: StepRecord = { status: 'RUNNING', started_at: now.toISOString(), attempts: 0 };
+  async markWaiting(state: OperationState, step: StepName, now: Date, phase?: { name: string; started_at: string }): Promise<void> {
+    const existing = state.steps[step];
+    if (existing) {
+      if (phase && (existing.phase?.name !== phase.name || existing.phase.started_at !== phase.started_at)) await this.setPhase(state, step, phase);
+      return;
+    }
+    const record: StepRecord = { status: 'RUNNING', started_at: now.toISOString(), attempts: 0, ...(phase ? { phase } : {}) };
     await this.conditional(() =>
       this.dynamo.send(
         new UpdateCommand(
@@ -362,6 +366,53 @@ export class StateStore {
       ),
     );
     state.steps[step] ??= record;
+  }
+
+  private async setPhase(state: OperationState, step: StepName, phase: { name: string; started_at: string }): Promise<void> {
+    await this.conditional(() =>
+      this.dynamo.send(
+        new UpdateCommand(
+          withNames(
+            {
+              TableName: this.table,
+              Key: { operation_id: state.operation_id },
+              UpdateExpression: 'SET #steps.#step.#phase = :phase',
+              ConditionExpression: `attribute_exists(#steps.#step) AND ${TERMINAL_CONDITION}`,
+              ExpressionAttributeValues: { ':phase': phase, ...TERMINAL_VALUES },
+            },
+            { '#step': step, '#phase': 'phase' },
+          ),
+        ),
+      ),
+    );
+    if (state.steps[step]) state.steps[step].phase = phase;
+  }
+
+  /**
+   * Makes `next` the live re-check attempt of a waiting step, only if `current` still is (none yet:
+   * `current` undefined). False when another invocation armed one first: it is the live one.
+   */
+  async armRecheck(state: OperationState, step: StepName, current: number | undefined, next: number, armedBy: string): Promise<boolean> {
+    const armed = await this.conditional(() =>
+      this.dynamo.send(
+        new UpdateCommand(
+          withNames(
+            {
+              TableName: this.table,
+              Key: { operation_id: state.operation_id },
+              UpdateExpression: 'SET #steps.#step.recheck_attempt = :next, #steps.#step.recheck_armed_by = :by',
+              ConditionExpression:
+                (current === undefined ? 'attribute_not_exists(#steps.#step.recheck_attempt)' : '#steps.#step.recheck_attempt = :current') +
+                ` AND attribute_exists(#steps.#step) AND ${TERMINAL_CONDITION}`,
+              ExpressionAttributeValues: { ':next': next, ':by': armedBy, ...(current === undefined ? {} : { ':current': current }), ...TERMINAL_VALUES },
+            },
+            { '#step': step },
+          ),
+        ),
+      ),
+    );
+    if (armed && state.steps[step]) Object.assign(state.steps[step], { recheck_attempt: next, recheck_armed_by: armedBy });
+    return armed;
   }
 
   /**

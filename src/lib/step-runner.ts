@@ -10,6 +10,7 @@ import { classifyError, withRetry } from './errors';
 import { RetryLaterError, StepBusyError } from './hand-back';
 import { StateStore, type Patch } from './state-store';
 import { OPERATION_TAG } from './tags';
+import { armRecheck, handOverEarlyRecheck, isStaleRecheck, type RecheckRequest } from './recheck';
 
 /** What a step decided. The runner records it, audits it and publishes its event. */
 export type StepResult =
@@ -23,10 +24,17 @@ export type StepResult =
     }
   | { kind: 'failed'; code: ErrorCode; message: string; retryable?: boolean }
   /** A wait step whose resource is not ready: re-check later (the runner picks the attempt number). */
-  | { kind: 'waiting'; check: CheckName; delaySeconds: number; audit?: { type: string; details?: Record<string, unknown> } }
+  | ({
+      kind: 'waiting';
+      audit?: { type: string; details?: Record<string, unknown> };
+      /** The RDS lifecycle being waited for and when it began (recorded on the step: see src/lib/history.ts). */
+      phase?: { name: string; started_at: string };
+    } & RecheckRequest)
   | { kind: 'ignored'; reason: string };
 
 export interface StepContext {
+  /** The step being run. */
+  stepName: StepName;
   deps: Dependencies;
   store: StateStore;
   /** For progress lines a step writes while it works (the runner writes its result line). */
@@ -146,6 +154,14 @@ export async function runStep(step: Step, deps: Dependencies, record: SQSRecord)
   }
   state = view.state;
 
+  if (step.mode === 'wait' && isStaleRecheck(state, step.name, parsed)) {
+    // A re-check that is no longer the live one (a duplicate, or replaced by a later plan): nothing to do.
+    log.debug('stale re-check', { operationId, step: step.name });
+    deps.metrics.count('StaleRechecks', 1, { step: step.name });
+    return;
+  }
+  if (step.mode === 'wait' && (await handOverEarlyRecheck(deps, parsed, record.eventSourceARN, now))) return;
+
   if (step.mode === 'wait' && !primary && !startedIn(state, step)) {
     // An RDS event (or anything but the start event) before the step's start was recorded: the previous
     // step did its side effect but died before recording it. Acting now would use details it has not
@@ -162,6 +178,7 @@ export async function runStep(step: Step, deps: Dependencies, record: SQSRecord)
 
   let retries = 0;
   const ctx: StepContext = {
+    stepName: step.name,
     deps,
     store,
     audit,
@@ -221,7 +238,9 @@ export async function runStep(step: Step, deps: Dependencies, record: SQSRecord)
         retries,
       });
       if (!recorded) return; // another invocation finished it, or the operation ended meanwhile
-      await audit.record({ operationId, at, step: step.name, type: result.audit.type, status: 'SUCCESS', details: result.audit.details });
+      // A wait says what ended it (its started event, a re-check, or an RDS event), as its waiting lines do.
+      const details = step.mode === 'wait' ? { ...result.audit.details, woken_by: wokenBy(parsed) } : result.audit.details;
+      await audit.record({ operationId, at, step: step.name, type: result.audit.type, status: 'SUCCESS', details });
       await deps.bus.publish([result.event]);
       deps.metrics.seconds('StepDuration', state.steps[step.name]?.duration_seconds ?? 0, { step: step.name });
       log.info('step completed', { operationId, step: step.name, event: result.event.type });
@@ -252,19 +271,11 @@ export async function runStep(step: Step, deps: Dependencies, record: SQSRecord)
     case 'waiting': {
       // No outcome is recorded while waiting, so the check's retries are counted on their own.
       await store.countRetries(operationId, retries, at);
-      await store.markWaiting(state, step.name, at);
-      // After an RDS event the re-check chain is already armed: only the started event and re-checks extend it.
-      const attempt = nextAttempt(parsed, result.check);
-      if (attempt !== undefined) {
-        await deps.scheduler.scheduleOnce({
-          name: `${operationId}-${result.check}-${attempt}`,
-          at: new Date(at.getTime() + result.delaySeconds * 1000),
-          event: domainEvent('RecheckDue', operationId, at, { check: result.check, attempt }),
-        });
-      }
+      await store.markWaiting(state, step.name, at, result.phase);
+      // Every wait arms the next re-check, replacing any pending one: exactly one is live (recheck.ts).
+      const attempt = await armRecheck(deps, store, { state, step: step.name, trigger: parsed, queueArn: record.eventSourceARN, now: at, request: result });
       if (result.audit) {
-        const woken = parsed.kind === 'rds' ? parsed.detail.EventID : parsed.event.type;
-        await audit.record({ operationId, at, step: step.name, type: result.audit.type, status: 'INFO', details: { ...result.audit.details, woken_by: woken, next_check: attempt ?? null } });
+        await audit.record({ operationId, at, step: step.name, type: result.audit.type, status: 'INFO', details: { ...result.audit.details, woken_by: wokenBy(parsed), next_check: attempt ?? null } });
       }
       return;
     }
@@ -274,14 +285,11 @@ export async function runStep(step: Step, deps: Dependencies, record: SQSRecord)
   }
 }
 
+/** What woke a step: an RDS event id, or a domain event name. */
+const wokenBy = (trigger: ParsedEvent) => (trigger.kind === 'rds' ? trigger.detail.EventID : trigger.event.type);
+
 /** True when an earlier step recorded the event that starts `step` (its outcome is one of the step's triggers). */
 function startedIn(state: OperationState, step: Step): boolean {
   return Object.values(state.steps).some((r) => r.status === 'DONE' && r.outcome !== undefined && (step.triggers as string[]).includes(r.outcome.type));
 }
 
-/** The next re-check attempt: 1 after the started event, n+1 after re-check n, none after an RDS event. */
-function nextAttempt(trigger: ParsedEvent, check: CheckName): number | undefined {
-  if (trigger.kind === 'rds') return undefined;
-  if (trigger.event.type === 'RecheckDue') return trigger.event.detail.check === check ? trigger.event.detail.attempt + 1 : undefined;
-  return 1;
-}

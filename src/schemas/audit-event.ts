@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from './zod';
 import { errorCode } from '../events/catalogue';
 import { anyStepName } from './steps';
 
@@ -12,11 +12,11 @@ export const auditEvent = z.object({
   sk: z.string(),
   timestamp: z.string(),
   step: anyStepName,
-  event_type: z.string().regex(/^[A-Z][A-Z_]+$/, 'expected an UPPER_SNAKE_CASE event type'),
+  event_type: z.string().check(z.regex(/^[A-Z][A-Z_]+$/, 'expected an UPPER_SNAKE_CASE event type')),
   status: z.enum(['SUCCESS', 'FAILURE', 'INFO']),
   details: z.record(z.string(), z.unknown()),
-  error: z.object({ code: errorCode, message: z.string() }).nullable(),
+  error: z.nullable(z.object({ code: errorCode, message: z.string() })),
   /** TTL attribute (epoch seconds): audit is kept AUDIT_TTL_DAYS (365 by default). */
-  expires_at: z.number().int(),
+  expires_at: z.number().check(z.int()),
 });
 export type AuditEvent = z.infer<typeof auditEvent>;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from './zod';
 
 /** AWS commercial, GovCloud and China regions that offer Aurora. A region not on this list is refused by name. */
 export const AWS_REGIONS = [
@@ -23,47 +23,49 @@ export type Region = z.infer<typeof region>;
  */
 export const clusterIdentifier = z
   .string()
-  .max(63, 'expected at most 63 characters')
-  .regex(
-    /^[A-Za-z](?:[A-Za-z0-9]|-(?!-))*(?<!-)$/,
-    'expected an RDS identifier: letters, digits and single hyphens, starting with a letter, not ending with a hyphen',
+  .check(
+    z.maxLength(63, 'expected at most 63 characters'),
+    z.regex(
+      /^[A-Za-z](?:[A-Za-z0-9]|-(?!-))*(?<!-)$/,
+      'expected an RDS identifier: letters, digits and single hyphens, starting with a letter, not ending with a hyphen',
+    ),
   );
 
 /** Cluster snapshot identifier; automated snapshots carry the `rds:` prefix. */
 export const snapshotIdentifier = z
   .string()
-  .max(255, 'expected at most 255 characters')
-  .regex(
-    /^(?:rds:)?[A-Za-z](?:[A-Za-z0-9]|-(?!-))*(?<!-)$/,
-    'expected a snapshot identifier: optional "rds:" then letters, digits and single hyphens, starting with a letter',
+  .check(
+    z.maxLength(255, 'expected at most 255 characters'),
+    z.regex(
+      /^(?:rds:)?[A-Za-z](?:[A-Za-z0-9]|-(?!-))*(?<!-)$/,
+      'expected a snapshot identifier: optional "rds:" then letters, digits and single hyphens, starting with a letter',
+    ),
   );
 
-export const securityGroupId = z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'expected a security group id like sg-0123abcd');
+export const securityGroupId = z.string().check(z.regex(/^sg-[0-9a-f]{8,17}$/, 'expected a security group id like sg-0123abcd'));
 
 export const subnetGroupName = z
   .string()
-  .max(255, 'expected at most 255 characters')
-  .regex(/^[A-Za-z0-9 ._-]+$/, 'expected a DB subnet group name: letters, digits, spaces, periods, underscores, hyphens');
+  .check(
+    z.maxLength(255, 'expected at most 255 characters'),
+    z.regex(/^[A-Za-z0-9 ._-]+$/, 'expected a DB subnet group name: letters, digits, spaces, periods, underscores, hyphens'),
+  );
 
-export const instanceClass = z
-  .string()
-  .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'expected a DB instance class like db.r6g.large');
+export const instanceClass = z.string().check(z.regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'expected a DB instance class like db.r6g.large'));
 
 /** A calendar date that exists (2024-02-30 is refused), YYYY-MM-DD. */
-export const calendarDate = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD')
-  .refine((s) => {
+export const calendarDate = z.string().check(
+  z.regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD'),
+  z.refine((s) => {
     const d = new Date(`${s}T00:00:00Z`);
     return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
-  }, 'expected a date that exists in the calendar');
+  }, 'expected a date that exists in the calendar'),
+);
 
 export const isoTimestamp = z.iso.datetime({ offset: true, error: 'expected an ISO-8601 timestamp' });
 
 /** Operation ids look like the seed's `restore-20230615-123456`, with a random suffix against collisions. */
-export const operationId = z
-  .string()
-  .regex(/^restore-\d{8}-\d{6}-[a-z0-9]{6}$/, 'expected an operation id like restore-20230615-123456-a1b2c3');
+export const operationId = z.string().check(z.regex(/^restore-\d{8}-\d{6}-[a-z0-9]{6}$/, 'expected an operation id like restore-20230615-123456-a1b2c3'));
 export type OperationId = z.infer<typeof operationId>;
 
 export function newOperationId(now: Date, random: () => number = Math.random): OperationId {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from './zod';
 import { errorCode } from '../events/catalogue';
 import { anyStepName, STEP_NAMES, type StepName } from './steps';
 import type { RestoreRequest } from './restore-request';
@@ -32,17 +32,23 @@ export const nextStepName = (step: StepName | 'NONE') => step.toUpperCase().repl
 export const stepRecord = z.object({
   status: z.enum(['RUNNING', 'DONE', 'FAILED']),
   started_at: z.string(),
-  finished_at: z.string().optional(),
-  duration_seconds: z.number().optional(),
-  attempts: z.number().int(),
+  finished_at: z.optional(z.string()),
+  duration_seconds: z.optional(z.number()),
+  attempts: z.number().check(z.int()),
   /** Claim token and lease of the worker running the step (crash recovery). */
-  token: z.string().optional(),
-  lease_until: z.string().optional(),
+  token: z.optional(z.string()),
+  lease_until: z.optional(z.string()),
   /** The event the step published, republished verbatim on a repeat. */
-  outcome: z.object({ type: z.string(), detail: z.record(z.string(), z.unknown()) }).optional(),
+  outcome: z.optional(z.object({ type: z.string(), detail: z.record(z.string(), z.unknown()) })),
   /** The audit line the completion wrote, rewritten identically on a repeat (in case the first write was lost). */
-  audit: z.object({ type: z.string(), details: z.record(z.string(), z.unknown()).optional() }).optional(),
-  error: z.object({ code: errorCode, message: z.string() }).optional(),
+  audit: z.optional(z.object({ type: z.string(), details: z.optional(z.record(z.string(), z.unknown())) })),
+  error: z.optional(z.object({ code: errorCode, message: z.string() })),
+  /** A waiting step's live re-check (RecheckDue attempt): any other attempt is stale (src/lib/recheck.ts). */
+  recheck_attempt: z.optional(z.number().check(z.int())),
+  /** The id of the event whose processing armed the live re-check: its redelivery sends the same one again. */
+  recheck_armed_by: z.optional(z.string()),
+  /** A waiting step's current RDS lifecycle and when it began (src/lib/history.ts records its duration). */
+  phase: z.optional(z.object({ name: z.string(), started_at: z.string() })),
 });
 export type StepRecord = z.infer<typeof stepRecord>;
 
@@ -51,30 +57,28 @@ export const hookRecord = z.object({
   file: z.string(),
   sha256: z.string(),
   outcome: z.enum(['ran', 'already-ran', 'ran-again']),
-  statements: z.number().int(),
+  statements: z.number().check(z.int()),
   at: z.string(),
 });
 export type HookRecord = z.infer<typeof hookRecord>;
 
-export const operationError = z
-  .object({ step: anyStepName, code: errorCode, message: z.string(), retryable: z.boolean() })
-  .nullable();
+export const operationError = z.nullable(z.object({ step: anyStepName, code: errorCode, message: z.string(), retryable: z.boolean() }));
 
 /** The seed's metrics schema, per operation. */
 export const operationMetrics = z.object({
-  snapshot_validation_duration_seconds: z.number().optional(),
-  snapshot_copy_duration_seconds: z.number().optional(),
-  delete_duration_seconds: z.number().optional(),
-  restore_duration_seconds: z.number().optional(),
-  user_setup_duration_seconds: z.number().optional(),
+  snapshot_validation_duration_seconds: z.optional(z.number()),
+  snapshot_copy_duration_seconds: z.optional(z.number()),
+  delete_duration_seconds: z.optional(z.number()),
+  restore_duration_seconds: z.optional(z.number()),
+  user_setup_duration_seconds: z.optional(z.number()),
   /** Swap: from the old cluster's rename to the new cluster's (the target name serves no database in between). */
-  swap_duration_seconds: z.number().optional(),
+  swap_duration_seconds: z.optional(z.number()),
   /** How long the target's name served no database: replace, from deleting the old cluster to the new one being available; swap, the renames. */
-  target_unavailable_seconds: z.number().optional(),
-  archive_duration_seconds: z.number().optional(),
-  total_duration_seconds: z.number().optional(),
-  error_count: z.number().int(),
-  retry_count: z.number().int(),
+  target_unavailable_seconds: z.optional(z.number()),
+  archive_duration_seconds: z.optional(z.number()),
+  total_duration_seconds: z.optional(z.number()),
+  error_count: z.number().check(z.int()),
+  retry_count: z.number().check(z.int()),
 });
 export type OperationMetrics = z.infer<typeof operationMetrics>;
 
@@ -90,73 +94,73 @@ export const operationState = z.object({
   start_time: z.string(),
   last_updated_time: z.string(),
   parameters: z.object({
-    source_snapshot_id: z.string().optional(),
-    source_cluster_id: z.string().optional(),
-    source_snapshot_date: z.string().optional(),
+    source_snapshot_id: z.optional(z.string()),
+    source_cluster_id: z.optional(z.string()),
+    source_snapshot_date: z.optional(z.string()),
     source_region: z.string(),
     target_region: z.string(),
     target_cluster_id: z.string(),
     db_instance_class: z.string(),
     vpc_security_group_ids: z.array(z.string()),
-    db_subnet_group_name: z.string().optional(),
+    db_subnet_group_name: z.optional(z.string()),
     delete_existing: z.boolean(),
     keep_snapshot: z.boolean(),
     skip_final_snapshot: z.boolean(),
     /** replace | swap (absent in operations recorded before strategies existed: replace). */
-    strategy: z.enum(['replace', 'swap']).optional(),
+    strategy: z.optional(z.enum(['replace', 'swap'])),
     /** snapshot | clone | point-in-time (absent: snapshot). */
-    source: z.enum(['snapshot', 'clone', 'point-in-time']).optional(),
-    restore_time: z.string().optional(),
-    requested_by: z.string().optional(),
+    source: z.optional(z.enum(['snapshot', 'clone', 'point-in-time'])),
+    restore_time: z.optional(z.string()),
+    requested_by: z.optional(z.string()),
     /** The saved profile the request came from. */
-    profile: z.string().optional(),
+    profile: z.optional(z.string()),
     /** The request's `cluster`, `postRestore` and `users` as given (validated by the request schema). */
-    cluster_settings: z.custom<ClusterSettings>().optional(),
-    post_restore: z.custom<PostRestore>().optional(),
-    app_users: z.custom<AppUserGrant[]>().optional(),
+    cluster_settings: z.optional(z.custom<ClusterSettings>()),
+    post_restore: z.optional(z.custom<PostRestore>()),
+    app_users: z.optional(z.custom<AppUserGrant[]>()),
   }),
   snapshot_details: z.object({
-    source_snapshot_id: z.string().optional(),
-    snapshot_arn: z.string().optional(),
-    snapshot_status: z.string().optional(),
-    target_snapshot_id: z.string().optional(),
-    target_snapshot_arn: z.string().optional(),
-    copied: z.boolean().optional(),
-    engine: z.string().optional(),
+    source_snapshot_id: z.optional(z.string()),
+    snapshot_arn: z.optional(z.string()),
+    snapshot_status: z.optional(z.string()),
+    target_snapshot_id: z.optional(z.string()),
+    target_snapshot_arn: z.optional(z.string()),
+    copied: z.optional(z.boolean()),
+    engine: z.optional(z.string()),
     /** The snapshot's engine version, passed to the restore (RDS would otherwise use the region's default). */
-    engine_version: z.string().optional(),
-    kms_key_id: z.string().optional(),
-    archive: z.enum(['deleted', 'retained', 'not-copied']).optional(),
+    engine_version: z.optional(z.string()),
+    kms_key_id: z.optional(z.string()),
+    archive: z.optional(z.enum(['deleted', 'retained', 'not-copied'])),
   }),
   restore_details: z.object({
-    cluster_id: z.string().optional(),
-    instance_id: z.string().optional(),
-    cluster_status: z.string().optional(),
-    writer_endpoint: z.string().nullable().optional(),
-    reader_endpoint: z.string().nullable().optional(),
-    port: z.number().optional(),
-    deleted_existing_cluster: z.boolean().optional(),
-    final_snapshot_id: z.string().optional(),
+    cluster_id: z.optional(z.string()),
+    instance_id: z.optional(z.string()),
+    cluster_status: z.optional(z.string()),
+    writer_endpoint: z.optional(z.nullable(z.string())),
+    reader_endpoint: z.optional(z.nullable(z.string())),
+    port: z.optional(z.number()),
+    deleted_existing_cluster: z.optional(z.boolean()),
+    final_snapshot_id: z.optional(z.string()),
     /** Swap: the old cluster's name once renamed away, until it is retired. */
-    retired_cluster_id: z.string().optional(),
+    retired_cluster_id: z.optional(z.string()),
     /** Instances delete-rds could not delete yet (creating or modifying): check-delete-status deletes them later. */
-    instances_not_yet_deleted: z.array(z.string()).optional(),
-    master_secret_name: z.string().optional(),
-    users: z.array(z.string()).optional(),
+    instances_not_yet_deleted: z.optional(z.array(z.string())),
+    master_secret_name: z.optional(z.string()),
+    users: z.optional(z.array(z.string())),
     /** Reader instances created with the writer. */
-    reader_instance_ids: z.array(z.string()).optional(),
+    reader_instance_ids: z.optional(z.array(z.string())),
     /** Post-restore SQL files that ran on the restored cluster (or were found in its ledger), in order, with their SHA-256. */
-    post_restore_hooks: z.array(hookRecord).optional(),
+    post_restore_hooks: z.optional(z.array(hookRecord)),
     /** Validation queries that passed (a failure ends the operation: its name is in the error). */
-    validations_passed: z.array(z.string()).optional(),
+    validations_passed: z.optional(z.array(z.string())),
   }),
   error: operationError,
   next_step: z.string(),
   steps: z.record(z.string(), stepRecord),
   metrics: operationMetrics,
-  notification: z.object({ message_id: z.string(), sent_at: z.string(), outcome: z.string() }).optional(),
+  notification: z.optional(z.object({ message_id: z.string(), sent_at: z.string(), outcome: z.string() })),
   /** TTL attribute (epoch seconds): state is kept STATE_TTL_DAYS (90 by default). */
-  expires_at: z.number().int(),
+  expires_at: z.number().check(z.int()),
 });
 export type OperationState = z.infer<typeof operationState>;
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from './zod';
 
 /**
  * The ten steps of the seed, in pipeline order, with the three of the swap strategy (after the users are

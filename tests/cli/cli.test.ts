@@ -31,9 +31,9 @@ describe('aurora-restore CLI', () => {
   });
 
   it.each([
-    [['start', '--snapshot-date', '2026-02-30'], /snapshotDate: expected a date that exists/],
-    [['start', '--target-region', 'mars-north-1'], /targetRegion: expected an AWS region/],
-    [['start', '--target-cluster', 'bad--name'], /targetClusterId: expected an RDS identifier/],
+    [['start', '--snapshot-date', '2026-02-30'], /^error: --snapshot-date: expected a date that exists/m],
+    [['start', '--target-region', 'mars-north-1'], /^error: --target-region: expected an AWS region/m],
+    [['start', '--target-cluster', 'bad--name'], /^error: --target-cluster: expected an RDS identifier/m],
     [['start', '--no-such-flag'], /unknown option/],
     [['replay', '--from', 'yesterday', '--to', '2026-11-24T03:00:00Z'], /--from: expected an ISO-8601 time/],
   ])('bad input %j exits 2 naming the field', async (argv, message) => {

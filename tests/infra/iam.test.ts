@@ -327,8 +327,16 @@ function requestsOf(call: PortCall, fn: FunctionName): Req[] {
         { action: 'kms:CreateGrant', resource: SOURCE_KEY, context: via('rds'), why: 'the source snapshot is decrypted with its key in the source region' },
         { action: 'kms:DescribeKey', resource: SOURCE_KEY, context: via('rds') },
       ];
+    case 'rds.listManualSnapshots':
+      return [
+        { action: 'rds:DescribeDBClusterSnapshots', resource: W.targetCluster, why: 'filtered by DBClusterIdentifier' },
+        { action: 'rds:DescribeDBClusterSnapshots', resource: W.finalSnapshot },
+      ];
     case 'rds.deleteClusterSnapshot':
-      return [{ action: 'rds:DeleteDBClusterSnapshot', resource: W.copiedSnapshot, context: managed('cluster-snapshot') }];
+      return [
+        { action: 'rds:DeleteDBClusterSnapshot', resource: W.copiedSnapshot, context: managed('cluster-snapshot') },
+        { action: 'rds:DeleteDBClusterSnapshot', resource: W.finalSnapshot, context: managed('cluster-snapshot'), why: 'final snapshot retention' },
+      ];
     case 'rds.describeCluster':
       return [{ action: 'rds:DescribeDBClusters', resource: W.targetCluster }];
     case 'rds.deleteCluster':
@@ -423,6 +431,8 @@ function requestsOf(call: PortCall, fn: FunctionName): Req[] {
       ];
     case 'queue.changeVisibility':
       return ownQueues().map((q) => ({ action: 'sqs:ChangeMessageVisibility', resource: q }));
+    case 'queue.sendDelayed':
+      return ownQueues().map((q) => ({ action: 'sqs:SendMessage', resource: q }));
     case 'db.configureUsers':
     case 'db.verifyLogin':
       return [];
@@ -499,6 +509,8 @@ const MUST_DENY: { fn: FunctionName; req: Req; expected: 'ImplicitlyDenied' | 'E
   { fn: 'delete-rds', req: { action: 'rds:AddTagsToResource', resource: W.targetCluster, context: tagOnCreate }, expected: 'ImplicitlyDenied', why: 'delete-rds never tags a cluster' },
   { fn: 'archive-snapshot', req: { action: 'rds:DeleteDBClusterSnapshot', resource: W.sourceSnapshot }, expected: 'ImplicitlyDenied', why: 'the source snapshot is not ours' },
   { fn: 'archive-snapshot', req: { action: 'rds:DeleteDBClusterSnapshot', resource: rds(TARGET_REGION, 'cluster-snapshot', 'aurora-restore-xyz'), context: {} }, expected: 'ImplicitlyDenied', why: 'named like ours but untagged' },
+  { fn: 'archive-snapshot', req: { action: 'rds:DeleteDBClusterSnapshot', resource: W.finalSnapshot, context: {} }, expected: 'ImplicitlyDenied', why: 'a final snapshot without the managed-by tag (retention)' },
+  { fn: 'archive-snapshot', req: { action: 'rds:DeleteDBClusterSnapshot', resource: rds(TARGET_REGION, 'cluster-snapshot', 'aurora-staging-before-upgrade'), context: managed('cluster-snapshot') }, expected: 'ImplicitlyDenied', why: 'a tagged snapshot not named like a final snapshot (retention)' },
   { fn: 'setup-db-users', req: { action: 'rds:ModifyDBCluster', resource: rds(TARGET_REGION, 'cluster', 'analytics') }, expected: 'ImplicitlyDenied', why: 'an untagged cluster' },
   // the managed-by tag on an existing foreign resource
   { fn: 'copy-snapshot', req: { action: 'rds:AddTagsToResource', resource: rds(TARGET_REGION, 'cluster', 'analytics'), context: tagOnCreate }, expected: 'ImplicitlyDenied', why: 'copy-snapshot adding the managed-by tag to an existing cluster' },
@@ -530,6 +542,8 @@ const MUST_DENY: { fn: FunctionName; req: Req; expected: 'ImplicitlyDenied' | 'E
   { fn: 'api', req: { action: 'dynamodb:PutItem', resource: `arn:aws:dynamodb:${PIPELINE_REGION}:${ACCOUNT}:table/${names.stateTable}` }, expected: 'ImplicitlyDenied', why: 'the API only reads state' },
   { fn: 'copy-snapshot', req: { action: 'secretsmanager:GetSecretValue', resource: W.masterSecret }, expected: 'ImplicitlyDenied', why: 'only setup-db-users reads secrets' },
   { fn: 'copy-snapshot', req: { action: 'sqs:ChangeMessageVisibility', resource: `arn:aws:sqs:${PIPELINE_REGION}:${ACCOUNT}:${names.queue('delete-rds')}` }, expected: 'ImplicitlyDenied', why: 'another step\'s queue' },
+  { fn: 'check-copy-status', req: { action: 'sqs:SendMessage', resource: `arn:aws:sqs:${PIPELINE_REGION}:${ACCOUNT}:${names.queue('delete-rds')}` }, expected: 'ImplicitlyDenied', why: 'a re-check sent to another step\'s queue' },
+  { fn: 'copy-snapshot', req: { action: 'sqs:SendMessage', resource: `arn:aws:sqs:${PIPELINE_REGION}:${ACCOUNT}:${names.queue('copy-snapshot')}` }, expected: 'ImplicitlyDenied', why: 'an action step sends nothing to its queue' },
   // PassRole and keys
   { fn: 'snapshot-check', req: { action: 'iam:PassRole', resource: `arn:aws:iam::${ACCOUNT}:role/admin`, context: { 'iam:PassedToService': 'scheduler.amazonaws.com' } }, expected: 'ImplicitlyDenied', why: 'PassRole of another role' },
   { fn: 'check-copy-status', req: { action: 'iam:PassRole', resource: 'SCHEDULER_ROLE', context: { 'iam:PassedToService': 'lambda.amazonaws.com' } }, expected: 'ImplicitlyDenied', why: 'PassRole of the scheduler role to another service' },
@@ -587,6 +601,10 @@ describe('IAM simulation: service roles and resource policies', () => {
       for (const pat of s.patterns) {
         expect(await send(rule(names.rule(s.step, pat.name))), `${s.step} ${pat.name}`).toBe('Allowed');
         expect(await send(rule(replayRuleName('aurora-restore-1795000000000', s.step, pat.name, 1))), `${s.step} replay`).toBe('Allowed');
+      }
+      // A waiting step's role sends its delayed re-checks to its own queue: the queue policy does not stand in the way.
+      if (FUNCTION_CALLS[s.step].includes('queue.sendDelayed')) {
+        expect(await simulate(roleDoc(ids.role(s.step)), principalOf(ids.role(s.step)), { action: 'sqs:SendMessage', resource: queue }, policy), `${s.step} re-check`).toBe('Allowed');
       }
       const other = SUBSCRIPTIONS.find((x) => x.step !== s.step)!;
       expect(await send(rule(replayRuleName('aurora-restore-1795000000000', other.step, other.patterns[0]!.name, 1))), `${s.step}: another step's replay`).toBe('ImplicitlyDenied');

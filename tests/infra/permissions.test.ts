@@ -244,6 +244,7 @@ describe('the permission table grants every command the adapters send', () => {
   const CALLS: Partial<Record<PortCall, () => Promise<unknown>>> = {
     'rds.describeClusterSnapshot': () => rds.describeClusterSnapshot(region, 'snap'),
     'rds.listAutomatedSnapshots': () => rds.listAutomatedSnapshots(region, 'aurora-prod'),
+    'rds.listManualSnapshots': () => rds.listManualSnapshots(region, 'aurora-staging'),
     'rds.copyClusterSnapshot': () =>
       rds.copyClusterSnapshot({ sourceRegion: 'us-east-1', targetRegion: region, sourceSnapshotArn: arn, targetSnapshotId: 'copy', kmsKeyId: 'k', tags: { a: 'b' } }),
     'rds.deleteClusterSnapshot': () => rds.deleteClusterSnapshot(region, 'copy'),
@@ -275,6 +276,12 @@ describe('the permission table grants every command the adapters send', () => {
         queueArn: 'arn:aws:sqs:us-east-1:123456789012:citest-aurora-restore-copy-snapshot',
         receiptHandle: 'r',
         seconds: 30,
+      }),
+    'queue.sendDelayed': () =>
+      new AwsMessageQueue({ client: new SQSClient({ region, credentials }) }).sendDelayed({
+        queueArn: 'arn:aws:sqs:us-east-1:123456789012:citest-aurora-restore-check-copy-status',
+        body: '{}',
+        delaySeconds: 30,
       }),
   };
   const scheduler = () =>

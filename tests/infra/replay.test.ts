@@ -5,6 +5,7 @@
  * operations through AwsFilteredReplay, follows the replay to its end and removes its rules.
  */
 import {
+  DescribeEventBusCommand,
   DeleteRuleCommand,
   DescribeReplayCommand,
   EventBridgeClient,
@@ -13,7 +14,7 @@ import {
   RemoveTargetsCommand,
   StartReplayCommand,
 } from '@aws-sdk/client-eventbridge';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SUBSCRIPTIONS } from '../../src/events/subscriptions';
@@ -84,6 +85,7 @@ describe('replay --aws', () => {
       .on(DescribeReplayCommand)
       .resolvesOnce({ State: 'RUNNING' })
       .resolves({ State: 'COMPLETED', EventLastReplayedTime: TO });
+    dynamo.on(GetCommand).callsFake((input) => ({ Item: OPEN.includes(input.Key.operation_id) ? { operation_id: input.Key.operation_id, status: 'RESTORING', start_time: '2026-11-24T02:00:00Z' } : undefined }));
     dynamo.on(ScanCommand).resolves({
       Items: [
         { operation_id: OPEN[0], status: 'COPYING_SNAPSHOT', start_time: '2026-11-24T02:00:00Z' },
@@ -127,7 +129,7 @@ describe('replay --aws', () => {
     expect(lines.at(-1)).toBe(`replay aurora-restore-1795000000000: ${puts.length} temporary rule(s) removed`);
   });
 
-  it('is what the CLI runs: exit 0 once the replay COMPLETED, 1 when it FAILED (the rules removed either way); 2 without the stack outputs', async () => {
+  it('is what the CLI runs: exit 0 once the replay COMPLETED, 1 when it FAILED (the rules removed either way); without the stack outputs, the stage\'s bus by name', async () => {
     world();
     Object.assign(process.env, { ARCHIVE_ARN, EVENT_BUS_ARN: BUS_ARN });
     try {
@@ -145,13 +147,18 @@ describe('replay --aws', () => {
       expect(failed.code).toBe(1);
       expect(failed.stdout).toMatch(/FAILED \(archive gone\)/);
       expect(dynamo.commandCalls(ScanCommand)).toHaveLength(0); // one operation named: no scan
+      expect(dynamo.commandCalls(GetCommand)[0]!.args[0].input).toMatchObject({ TableName: names.stateTable, Key: { operation_id: OPEN[0] } }); // it exists
       expect(events.commandCalls(DeleteRuleCommand)).toHaveLength(events.commandCalls(PutRuleCommand).length);
     } finally {
       delete process.env.ARCHIVE_ARN;
       delete process.env.EVENT_BUS_ARN;
     }
-    const usage = await runCli(['replay', '--aws', '--from', FROM.toISOString(), '--to', TO.toISOString()]);
-    expect(usage.code).toBe(2);
-    expect(usage.stderr).toBe('error: --aws: set ARCHIVE_ARN and EVENT_BUS_ARN (the stack outputs ArchiveArn and EventBusArn)\n');
+    // No stack outputs: the stage (default dev) names the bus and the archive, looked up by name.
+    events.reset();
+    events.on(DescribeEventBusCommand).rejects(Object.assign(new Error('Event bus aurora-restore-dev does not exist.'), { name: 'ResourceNotFoundException' }));
+    const missing = await runCli(['replay', '--aws', '--region', 'us-east-1', '--from', FROM.toISOString(), '--to', TO.toISOString()]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe('error: --stage (default dev): event bus aurora-restore-dev does not exist in us-east-1 (stage "dev"); is the pipeline deployed with this --stage in this --region?\n');
+    expect(events.commandCalls(DescribeEventBusCommand)[0]!.args[0].input).toEqual({ Name: 'aurora-restore-dev' });
   });
 });

@@ -14,7 +14,7 @@ import { stepOfDeadLetterQueue } from '../../src/lib/steps/guards';
 import { auditTableDefinition, stateTableDefinition, TTL_ATTRIBUTE } from '../../src/lib/tables';
 import { configSchema } from '../../src/schemas/config';
 import { restoreRequest } from '../../src/schemas/restore-request';
-import { CALL_GRANTS, FUNCTION_CALLS, FUNCTION_NAMES, adaptersOf, connectsToDatabase, isStepFunction, type FunctionName } from '../../src/infra/permissions';
+import { CALL_GRANTS, FUNCTION_CALLS, FUNCTION_NAMES, STEP_FUNCTIONS, adaptersOf, connectsToDatabase, isStepFunction, type FunctionName } from '../../src/infra/permissions';
 import { RDS_STEPS, VISIBILITY_TIMEOUT_FACTOR, ids, namesFor } from '../../src/infra/template';
 import { replayRuleGlob } from '../../src/lib/aws/replay-rule-names';
 import { RDS_EVENT_EXAMPLES } from '../../src/events/rds';
@@ -193,7 +193,8 @@ describe('buses and schedules', () => {
   it('forwards the aws.rds events the steps use from the default bus, with a role that may only put on the pipeline bus', () => {
     const rule = resources[ids.forwardRule]!.Properties;
     expect(rule.EventBusName).toBeUndefined();
-    expect(rule.EventPattern).toEqual(forwardedRdsPattern());
+    expect(rule.EventPattern).toEqual(forwardedRdsPattern(['legacy-staging']));
+    expect(JSON.stringify(rule.EventPattern)).toContain(MANAGED_BY_TAG);
     expect(rule.Targets).toEqual([expect.objectContaining({ Id: 'pipeline-bus', Arn: getAttArn(ids.bus), RoleArn: getAttArn(ids.forwardRole) })]);
     const role = resources[ids.forwardRole]!.Properties;
     expect(role.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Service: 'events.amazonaws.com' });
@@ -502,20 +503,44 @@ describe('bundles', () => {
     queue: '@aws-sdk/client-sqs',
   };
 
+  /** The source files esbuild put in a function's bundle (its metafile, kept by serverless-esbuild). */
+  const bundleInputs = (fn: FunctionName): string[] => {
+    const meta = JSON.parse(readFileSync(join(dir, 'esbuild', '.build', 'src', 'handlers', `${fn}-meta.json`), 'utf8'));
+    const [, out] = Object.entries(meta.outputs as Record<string, { inputs: Record<string, unknown> }>).find(([f]) => f.endsWith('.mjs'))!;
+    return Object.keys(out.inputs);
+  };
+
   it('packages one zip per function, each bundling only the clients of the ports it is wired with', () => {
     const fns = Object.values(state.service.functions);
     expect(fns.length).toBe(FUNCTION_NAMES.length);
     for (const fn of FUNCTION_NAMES) {
       const def = fns.find((f) => f.name === names.function(fn))!;
       expect(existsSync(join(dir, 'package', basename(def.package!.artifact!))), fn).toBe(true);
-      const meta = JSON.parse(readFileSync(join(dir, 'esbuild', '.build', 'src', 'handlers', `${fn}-meta.json`), 'utf8'));
-      const [, out] = Object.entries(meta.outputs as Record<string, { inputs: Record<string, unknown> }>).find(([f]) => f.endsWith('.mjs'))!;
-      const inputs = Object.keys(out.inputs);
+      const inputs = bundleInputs(fn);
       const wired = adaptersOf(fn);
       for (const [port, pkg] of Object.entries(CLIENT_OF)) {
         const bundled = inputs.some((f) => f.includes(`node_modules/${pkg}/`));
         expect(bundled, `${fn} bundles ${pkg}`).toBe(wired.includes(port as never));
       }
+    }
+  });
+
+  it("bundles each step function's own step module only, never the table of every step (src/lib/steps/index.ts)", () => {
+    // src/lib/steps/<step>.ts defines each step and guard; code they share lives in modules of its own.
+    const stepModule = (step: string) => `src/lib/steps/${step}.ts`;
+    for (const step of STEP_FUNCTIONS) expect(existsSync(join(root, stepModule(step))), stepModule(step)).toBe(true);
+    for (const fn of FUNCTION_NAMES) {
+      const inputs = bundleInputs(fn).map((f) => f.replace(/^(?:\.\.\/)+/, ''));
+      expect(inputs, fn).not.toContain('src/lib/steps/index.ts');
+      const steps = STEP_FUNCTIONS.filter((step) => inputs.includes(stepModule(step)));
+      expect(steps, `${fn} bundles the step modules of`).toEqual(isStepFunction(fn) ? [fn] : []);
+    }
+  });
+
+  it("validates with zod's mini build: no bundle carries classic zod", () => {
+    for (const fn of FUNCTION_NAMES) {
+      const inputs = bundleInputs(fn);
+      expect(inputs.some((f) => f.includes('node_modules/zod/v4/classic/')), `${fn} bundles classic zod`).toBe(false);
     }
   });
 });

@@ -26,7 +26,7 @@ async function pipeline() {
 }
 
 async function sql<T = Record<string, unknown>>(p: LocalPipeline, text: string, values: unknown[] = []): Promise<T[]> {
-  const c = new Client({ ...p.databaseAddress, database: 'postgres', user: 'postgres' });
+  const c = new Client({ ...(await p.databaseAddress()), database: 'postgres', user: 'postgres' });
   await c.connect();
   try {
     return (await c.query(text, values)).rows as T[];
@@ -37,7 +37,7 @@ async function sql<T = Record<string, unknown>>(p: LocalPipeline, text: string, 
 
 /** What a role may read, as PGlite can show it (every connection is `postgres`): SET ROLE, then the query. */
 async function asRole<T>(p: LocalPipeline, role: string, text: string): Promise<T[]> {
-  const c = new Client({ ...p.databaseAddress, database: 'postgres', user: 'postgres' });
+  const c = new Client({ ...(await p.databaseAddress()), database: 'postgres', user: 'postgres' });
   await c.connect();
   try {
     await c.query('BEGIN');
@@ -121,7 +121,7 @@ describe('post-restore SQL, validations and users', () => {
     expect(await sql(p, `SELECT to_regclass('aurora_restore.hook_ledger') AS t`)).toEqual([{ t: null }]);
     // the snapshot's app role lost LOGIN; reporting was never created
     expect(await canLogin(p)).toEqual({ app: false });
-    await expect(p.deps.db.verifyLogin({ ...p.databaseAddress, database: 'postgres' }, { username: 'app', password: 'production-password' })).rejects.toThrow(/NOLOGIN/);
+    await expect(p.deps.db.verifyLogin({ ...(await p.databaseAddress()), database: 'postgres' }, { username: 'app', password: 'production-password' })).rejects.toThrow(/NOLOGIN/);
     expect(state.restore_details.users).toBeUndefined();
     expect(trail.find((l) => l.event_type === 'POST_RESTORE_SQL_FAILED')?.details).toMatchObject({ file: '01-mask-customers.sql' });
     expect(trail.some((l) => l.event_type === 'USERS_CONFIGURED')).toBe(false);

@@ -279,4 +279,21 @@ describe('SUBSCRIPTIONS patterns', () => {
     expect(matchesPattern(forward, rdsEnvelope(RDS_DETAIL_TYPES.cluster, 'RDS-EVENT-0001'))).toBe(false);
     expect(matchesPattern(forward, domainEnvelope('RestoreRequested', EXAMPLES.RestoreRequested))).toBe(false);
   });
+
+  it('forwards only the pipeline\'s own resources (managed-by tag) and the allow-listed clusters with their <cluster>-… instances', () => {
+    const event = (id: string, tags?: Record<string, string>) => {
+      const e = rdsEnvelope(RDS_DETAIL_TYPES.cluster, RDS_EVENT_IDS.clusterDeleted);
+      return { ...e, detail: { ...e.detail, SourceIdentifier: id, Tags: tags } };
+    };
+    const ours = { 'aurora-restore:managed-by': 'aurora-restore' };
+    expect(matchesPattern(forwardedRdsPattern(), event('someone-elses', { team: 'data' }))).toBe(false);
+    expect(matchesPattern(forwardedRdsPattern(), event('no-tags'))).toBe(false);
+    expect(matchesPattern(forwardedRdsPattern(), event('staging', ours))).toBe(true);
+    const withAllowList = forwardedRdsPattern(['legacy-staging']);
+    expect(matchesPattern(withAllowList, event('legacy-staging'))).toBe(true);
+    expect(matchesPattern(withAllowList, event('legacy-staging-instance-1'))).toBe(true);
+    expect(matchesPattern(withAllowList, event('legacy-stagingx'))).toBe(false);
+    expect(matchesPattern(withAllowList, event('staging', ours))).toBe(true);
+    expect(JSON.stringify(withAllowList).length).toBeLessThanOrEqual(2048); // PutRule's event pattern size quota
+  });
 });

@@ -5,6 +5,7 @@ import { classifyError } from '../../src/lib/errors';
 import { SimulatedRds, type RdsEventEnvelope, type SimulatedRdsOptions } from '../../src/lib/local/rds';
 import { DEFAULT_SCENARIO, parseScenario, type ScenarioInput } from '../../src/lib/local/scenario';
 import { buildWorld } from '../../src/lib/local/rds/world';
+import { copyFractionAt, copyProgressShape } from '../../src/lib/local/rds/snapshots';
 import { MANAGED_BY_TAG, OPERATION_TAG } from '../../src/lib/tags';
 import type { Rds } from '../../src/lib/ports';
 import { seededRandom } from '../../src/lib/local/faults';
@@ -118,7 +119,8 @@ describe('SimulatedRds snapshots', () => {
     expect(started).toMatchObject({ snapshotId: 'copy-1', region: 'us-west-2', status: 'copying', percentProgress: 0, snapshotType: 'manual', kmsKeyId: WEST_KEY });
     expect(started.tags).toEqual({ [OPERATION_TAG]: 'restore-20261124-020000-abc123' });
     clock.advanceMinutes(6);
-    expect(await rds.describeClusterSnapshot('us-west-2', 'copy-1')).toMatchObject({ status: 'copying', percentProgress: 50 });
+    const shape = copyProgressShape('copy-1', START);
+    expect(await rds.describeClusterSnapshot('us-west-2', 'copy-1')).toMatchObject({ status: 'copying', percentProgress: Math.floor(copyFractionAt(shape, 0.5) * 100) });
     clock.advanceTo(START + 12 * MIN - 1);
     expect((await rds.describeClusterSnapshot('us-west-2', 'copy-1'))?.status).toBe('copying');
     clock.advanceTo(START + 12 * MIN);
@@ -477,6 +479,37 @@ describe('SimulatedRds.fromScenario', () => {
   });
 });
 
+describe('copy progress, as RDS reports it', () => {
+  it('is whole percents, sits at 0 for a while, moves at an uneven rate, and never reports 100 before the copy is available', async () => {
+    const { rds, clock } = setup();
+    await copyToWest(rds);
+    const seen: number[] = [];
+    for (let s = 0; s < 12 * 60; s += 10) {
+      const snap = await rds.describeClusterSnapshot('us-west-2', 'copy-1');
+      expect(snap?.status).toBe('copying');
+      seen.push(snap!.percentProgress!);
+      clock.advanceTo(clock.t + 10_000);
+    }
+    expect(seen.every((p) => Number.isInteger(p) && p >= 0 && p <= 99)).toBe(true);
+    expect(seen.slice(1).every((p, i) => p >= seen[i]!)).toBe(true);
+    // At 0 for at least the first 30 s (5% of 12 minutes).
+    expect(seen.slice(0, 4)).toEqual([0, 0, 0, 0]);
+    // Uneven: the gain per minute differs by more than a whole percent between stretches.
+    const perMinute = Array.from({ length: 11 }, (_, m) => seen[(m + 1) * 6]! - seen[m * 6]!).filter((g) => g > 0);
+    expect(Math.max(...perMinute) - Math.min(...perMinute)).toBeGreaterThan(1);
+    clock.advanceTo(START + 12 * MIN);
+    expect((await rds.describeClusterSnapshot('us-west-2', 'copy-1'))?.percentProgress).toBe(100);
+  });
+
+  it('differs from copy to copy (the shape is drawn per copy, reproducibly)', () => {
+    expect(copyProgressShape('copy-1', START)).toEqual(copyProgressShape('copy-1', START));
+    expect(copyProgressShape('copy-1', START)).not.toEqual(copyProgressShape('copy-2', START));
+    const s = copyProgressShape('copy-1', START);
+    expect(s.shares.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
+    expect(copyFractionAt(s, 1)).toBeCloseTo(1, 9);
+  });
+});
+
 describe('SimulatedRds persistence', () => {
   it('round-trips mid-copy and mid-restore; lifecycles and late events complete after loading', async () => {
     const first = setup({ eventFaults: { dropRate: 0, duplicateRate: 0, lateMaxMs: 2 * MIN, random: () => 0.5 } });
@@ -497,7 +530,10 @@ describe('SimulatedRds persistence', () => {
     const rds = sim.adapter();
     expect(sim.calls.CopyDBClusterSnapshot).toBe(1);
     expect(sim.history).toEqual(first.sim.history);
-    expect(await rds.describeClusterSnapshot('us-west-2', 'copy-1')).toMatchObject({ status: 'copying', percentProgress: 41 });
+    expect(await rds.describeClusterSnapshot('us-west-2', 'copy-1')).toMatchObject({
+      status: 'copying',
+      percentProgress: Math.floor(copyFractionAt(copyProgressShape('copy-1', START), 5 / 12) * 100),
+    });
 
     // The instance finishes deleting at +6m; its event is one minute late: in flight when we save again at +6.5m.
     clock.advanceTo(START + 6.5 * MIN);

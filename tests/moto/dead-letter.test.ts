@@ -1,6 +1,7 @@
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RetryLaterError, handBackSeconds } from '../../src/lib/hand-back';
 import { MANAGED_BY_TAG, MANAGED_BY_VALUE } from '../../src/lib/tags';
 import { motoAvailable, motoSdkEnvironment, motoSkipReason, startMoto, useMotoEnvironment, type MotoServer } from './moto-server';
 import { MotoPipeline } from './pipeline';
@@ -8,10 +9,11 @@ import { seedCluster } from './rds-world';
 
 /**
  * The dead-letter path on moto: the restored cluster's database refuses connections, so setup-db-users
- * hands its message back to SQS each time (a transient fault that outlasts its retries); after the
- * template's maxReceiveCount moto's redrive moves it to the step's DLQ, whose event source mapping is the
- * dead-letter function, which fails the operation. Real waiting: four visibility timeouts of 6 s (the
- * stack is deployed with LAMBDA_TIMEOUT_SECONDS=1 here).
+ * hands its message back to SQS each time (a transient fault that outlasts its retries: ChangeMessageVisibility
+ * with a growing, jittered delay, hand-back.ts); after the template's maxReceiveCount moto's redrive moves
+ * it to the step's DLQ, whose event source mapping is the dead-letter function, which fails the operation.
+ * No real waiting: the harness advances time to each hand-back's end (and to the re-checks that come due
+ * before the later ones), making the message visible with ChangeMessageVisibility 0.
  */
 if (motoSkipReason) console.warn(motoSkipReason);
 
@@ -41,7 +43,6 @@ describe.skipIf(!motoAvailable)('a message that keeps failing, on moto', () => {
       moto,
       region: REGION,
       regions: [REGION],
-      params: { LAMBDA_TIMEOUT_SECONDS: 1 },
       databaseAddress: { host: '127.0.0.1', port: await closedPort() },
     });
   });
@@ -57,7 +58,9 @@ describe.skipIf(!motoAvailable)('a message that keeps failing, on moto', () => {
     await p.baseline();
 
     const id = await p.startRestore({ sourceClusterId: 'orders-prod', sourceRegion: REGION, targetRegion: REGION, targetClusterId: 'orders-dev', deleteExisting: true });
-    const run = await p.runUntilTerminal(id, { wallMs: 55_000 });
+    const started = Date.now();
+    const run = await p.runUntilTerminal(id);
+    const wallSeconds = (Date.now() - started) / 1000;
 
     expect(run.state.status).toBe('FAILED');
     expect(run.state.error?.code).toBe('StepFailedRepeatedly');
@@ -65,8 +68,21 @@ describe.skipIf(!motoAvailable)('a message that keeps failing, on moto', () => {
     expect(p.notifications.filter((n) => n.attributes.operation_id === id)).toHaveLength(1);
     // The restore itself had happened: the cluster is there; only the users could not be set up.
     expect(run.state.restore_details.cluster_id).toBe('orders-dev');
-    // The dead-letter function consumed the DLQ message; the step's queue is empty too.
+    // Received maxReceiveCount times (the template's redrive policy), each time handed back for longer:
+    // the harness made it visible at each hand-back's end instead of waiting; the receive after the last
+    // one redrove it. Time (advanced, plus the wall clock's) went by at least the hand-backs' shortest delays.
     const sqs = new SQSClient({ region: REGION });
+    const redrive = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: p.stack.queues['setup-db-users'].url, AttributeNames: ['RedrivePolicy'] }));
+    const maxReceiveCount = Number((JSON.parse(redrive.Attributes!.RedrivePolicy!) as { maxReceiveCount: number }).maxReceiveCount);
+    expect(maxReceiveCount).toBeGreaterThan(1);
+    expect(p.deliveries.filter((d) => d.fn === 'setup-db-users' && d.operationId === id)).toHaveLength(maxReceiveCount);
+    const handBacks = p.time.advances.filter((a) => a.kind === 'message' && a.what.startsWith('handed back'));
+    expect(handBacks).toHaveLength(maxReceiveCount);
+    const shortest = Array.from({ length: maxReceiveCount }, (_, n) => handBackSeconds(new RetryLaterError('refused'), n + 1, new Date(), () => 0)!);
+    expect(run.secondsAdvanced + wallSeconds).toBeGreaterThanOrEqual(shortest.reduce((a, b) => a + b, 0));
+    expect(run.realWaits).toBe(0);
+    expect(p.deliveries.filter((d) => d.fn === 'dead-letter' && d.operationId === id)).toHaveLength(1);
+    // The dead-letter function consumed the DLQ message; the step's queue is empty too.
     for (const url of [p.stack.queues['setup-db-users'].deadLetterUrl, p.stack.queues['setup-db-users'].url]) {
       const a = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
       expect(a.Attributes).toMatchObject({ ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' });

@@ -7,9 +7,12 @@
  * What moto does not do, the harness does, each in one place:
  * - Lambda's SQS polling: `EventSourcePoller` (ReceiveMessage with the mapping's batch size, real SQSEvent
  *   records, partial batch failures; visibility timeout and redrive to the DLQ are moto's own).
- * - EventBridge Scheduler firing: `fireEarliestSchedule` (only when nothing else can happen, which
- *   "advances time" to the next schedule without sleeping).
- * - RDS events: `RdsEventSource` (rds-world.ts), derived from Describe results.
+ * - Time: when nothing else can happen, `HarnessTime` (harness-time.ts) "advances" to the earliest thing
+ *   due, without sleeping: a one-time schedule (moto's Scheduler never fires: `fireSchedule` puts its
+ *   event) or a message hidden by a visibility timeout or a hand-back (ChangeMessageVisibility to 0 with
+ *   the receipt handle the poller holds).
+ * - RDS events: `RdsEventSource` (rds-world.ts), derived from Describe results, on each region's default
+ *   bus; the forwarder stacks (one per TARGET_REGIONS region) bring them to the pipeline bus.
  */
 import { randomBytes, randomUUID, createHash } from 'node:crypto';
 import { DeleteScheduleCommand, GetScheduleCommand, ListSchedulesCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
@@ -17,6 +20,7 @@ import { EventBridgeClient, PutEventsCommand, PutRuleCommand, PutTargetsCommand 
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SubscribeCommand, SNSClient } from '@aws-sdk/client-sns';
 import {
+  ChangeMessageVisibilityCommand,
   CreateQueueCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
@@ -33,21 +37,26 @@ import { createHandlers } from '../../src/handlers';
 import type { FunctionName } from '../../src/infra/permissions';
 import { ALL_ADAPTERS, composeAwsDependencies, type AdapterName, type AwsAdapters, type AwsDependencies } from '../../src/lib/aws/dependencies';
 import { AwsEventBus } from '../../src/lib/aws/event-bus';
+import { AuditLog } from '../../src/lib/audit-log';
 import { PgDatabaseAdmin } from '../../src/lib/db-admin';
+import type { MessageQueue } from '../../src/lib/ports';
+import type { AuditEvent } from '../../src/schemas/audit-event';
 import { startLocalPostgres, seedDemoSchema, type LocalPostgres } from '../../src/lib/local/pglite';
 import { StateStore } from '../../src/lib/state-store';
 import { loadConfig } from '../../src/schemas/config';
 import { newOperationId } from '../../src/schemas/identifiers';
 import { isTerminal, type OperationState } from '../../src/schemas/operation-state';
 import { restoreRequest, type RestoreRequestInput } from '../../src/schemas/restore-request';
+import { HarnessTime, type Due } from './harness-time';
 import type { MotoServer } from './moto-server';
 import { RdsEventSource } from './rds-world';
-import { accountOf, createKmsKey, provisionStack, type EventSourceMapping, type ProvisionedStack } from './stack';
+import { accountOf, createKmsKey, provisionForwarder, provisionStack, removeForwarder, type EventSourceMapping, type ProvisionedForwarder, type ProvisionedStack } from './stack';
 
 /**
- * Stage parameters of the moto stack (serverless.yml `params`). Short LAMBDA_TIMEOUT_SECONDS: the
- * template derives each queue's visibility timeout from it (6 ×), so a failed record reappears after
- * 12 s instead of 30 min; short in-process retries, for the same reason.
+ * Stage parameters of the moto stack (serverless.yml `params`). TARGET_REGIONS: the regions of
+ * `targetKeys` (the scenario's regions other than the pipeline's). Short LAMBDA_TIMEOUT_SECONDS: the
+ * claim lease of a step is that long on the wall clock, which the harness does not advance; the queues'
+ * visibility timeout (6 ×) it does advance. Short in-process retries: those are real waits.
  */
 export function motoStageParams(o: { pipelineKeyArn: string; targetKeys?: Record<string, string>; overrides?: Record<string, unknown> }): Record<string, unknown> {
   return {
@@ -59,6 +68,7 @@ export function motoStageParams(o: { pipelineKeyArn: string; targetKeys?: Record
     LAMBDA_TIMEOUT_SECONDS: 2,
     RETRY_INTERVAL_SECONDS: 0.05,
     MAX_RECEIVE_COUNT: 5,
+    TARGET_REGIONS: Object.keys(o.targetKeys ?? {}).join(','),
     TARGET_KMS_KEYS: Object.entries(o.targetKeys ?? {})
       .map(([r, k]) => `${r}=${k}`)
       .join(','),
@@ -74,6 +84,8 @@ export interface MotoPipelineOptions {
   regions: string[];
   /** Extra stage parameters. */
   params?: Record<string, unknown>;
+  /** Deploy the forwarder stack in each of TARGET_REGIONS (default true), as docs/deploy.md says to. */
+  forwarders?: boolean;
   /** Where setup-db-users' PgDatabaseAdmin dials; default: the PGlite server. (A closed port: the database is down.) */
   databaseAddress?: { host: string; port: number };
   /** PGlite, when the caller started it already (its WebAssembly start-up takes seconds: start it first, beside moto). */
@@ -99,6 +111,23 @@ export interface RunResult {
   invocations: number;
   schedulesFired: number;
   rdsEvents: number;
+  /** Hidden messages the harness made visible instead of waiting for them. */
+  messagesAdvanced: number;
+  /** How far the harness moved time ahead during the run (seconds). */
+  secondsAdvanced: number;
+  /** Quiet rounds spent waiting on the wall clock for a hidden message the harness had no due time for. */
+  realWaits: number;
+}
+
+/** A record delivered to a function: its event (a pipeline event's detail-type, or an RDS event's EventID). */
+export interface Delivery {
+  fn: FunctionName;
+  /** `RecheckDue`, `ClusterRestoreStarted`, … or `RDS-EVENT-0170`, … */
+  trigger: string;
+  operationId?: string;
+  /** For an RDS event: the resource's region (from SourceArn). */
+  rdsRegion?: string;
+  sourceIdentifier?: string;
 }
 
 /** One Lambda function behind its SQS event source mapping(s). */
@@ -112,6 +141,11 @@ class EventSourcePoller {
     private readonly handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>,
     private readonly region: string,
     private readonly account: string,
+    private readonly time: HarnessTime,
+    /** The queue's VisibilityTimeout (what hides a received message until it is deleted or handed back). */
+    private readonly visibilityTimeoutSeconds: number,
+    /** Where every poller logs what it delivered (shared: one delivery order). */
+    private readonly deliveries: Delivery[],
   ) {}
 
   /** Bodies the poller had to complete (see `completeEnvelope`). */
@@ -130,8 +164,12 @@ class EventSourcePoller {
     );
     const messages = out.Messages ?? [];
     if (messages.length === 0) return 0;
+    for (const m of messages) {
+      this.time.received({ queueUrl: this.mapping.queueUrl, messageId: m.MessageId!, receiptHandle: m.ReceiptHandle!, visibilityTimeoutSeconds: this.visibilityTimeoutSeconds });
+    }
     const records = messages.map((m) => this.record(m));
     this.invocations += 1;
+    for (const r of records) this.deliveries.push(deliveryOf(this.mapping.fn, r.body));
     let failed: Set<string> | 'all';
     try {
       const response = await this.handler({ Records: records }, this.context());
@@ -148,6 +186,7 @@ class EventSourcePoller {
           new DeleteMessageBatchCommand({ QueueUrl: this.mapping.queueUrl, Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }),
         );
         if (del.Failed?.length) throw new Error(`DeleteMessageBatch on ${this.mapping.queueUrl}: ${JSON.stringify(del.Failed)}`);
+        for (const m of done) this.time.deleted(m.ReceiptHandle!);
       }
     }
     return messages.length;
@@ -217,12 +256,19 @@ class EventSourcePoller {
 
 export class MotoPipeline {
   readonly notifications: Notification[] = [];
-  /** aws.rds events that reached the pipeline bus (a test rule on the bus copies them to a queue). */
+  /** aws.rds events that reached the pipeline bus (a test rule on the bus copies them to a queue); `region`: the resource's (from SourceArn). */
   readonly rdsEventsOnPipelineBus: { eventId: string; sourceIdentifier: string; region: string }[] = [];
   readonly schedulesFired: { name: string; detailType: string; at: string }[] = [];
 
   private constructor(
+    private readonly moto: MotoServer,
     readonly stack: ProvisionedStack,
+    /** The forwarder stacks, one per TARGET_REGIONS region (none when `forwarders: false`, or once removed). */
+    readonly forwarders: ProvisionedForwarder[],
+    readonly time: HarnessTime,
+    /** Every record delivered to a function so far, in delivery order (a DLQ's records under `dead-letter`). */
+    readonly deliveries: Delivery[],
+    private readonly audit: AuditLog,
     readonly rdsEvents: RdsEventSource,
     /** The restored cluster's PostgreSQL (absent when `databaseAddress` points elsewhere). */
     readonly postgres: LocalPostgres | undefined,
@@ -242,10 +288,16 @@ export class MotoPipeline {
     for (const r of o.regions) byRegion[r] = await createKmsKey(moto.endpoint, r, `aurora-restore moto key ${r}`);
     const pipelineKey = byRegion[region] ?? (await createKmsKey(moto.endpoint, region, 'aurora-restore pipeline key'));
     const targetKeys = Object.fromEntries(o.regions.filter((r) => r !== region).map((r) => [r, byRegion[r]]));
+    const params = motoStageParams({ pipelineKeyArn: pipelineKey, targetKeys, overrides: o.params });
     const [stack, postgres] = await Promise.all([
-      provisionStack({ endpoint: moto.endpoint, region, params: motoStageParams({ pipelineKeyArn: pipelineKey, targetKeys, overrides: o.params }) }),
+      provisionStack({ endpoint: moto.endpoint, region, params }),
       o.postgres ?? (o.databaseAddress ? undefined : startClusterPostgres()),
     ]);
+    // The forwarder stack of each target region, after the pipeline's (its rule targets the pipeline bus).
+    const forwarders =
+      (o.forwarders ?? true)
+        ? await Promise.all(Object.keys(targetKeys).map((r) => provisionForwarder({ endpoint: moto.endpoint, region: r, pipelineRegion: region, params })))
+        : [];
 
     // The seed secrets, named as the functions' configuration names them.
     const config = loadConfig(stack.environment('setup-db-users'));
@@ -274,6 +326,8 @@ export class MotoPipeline {
     // database port excepted: PgDatabaseAdmin over PGlite instead of moto's endpoint names.
     const deps = new Map<FunctionName, AwsDependencies>();
     const pollers: EventSourcePoller[] = [];
+    const time = new HarnessTime();
+    const deliveries: Delivery[] = [];
     for (const mapping of stack.eventSourceMappings) {
       let d = deps.get(mapping.fn);
       if (!d) {
@@ -281,13 +335,16 @@ export class MotoPipeline {
         const adapters: Partial<AwsAdapters> = Object.fromEntries(wired.map((a) => [a, ALL_ADAPTERS[a]]));
         const address = o.databaseAddress ?? { host: postgres!.host, port: postgres!.port };
         if (adapters.db) adapters.db = (c) => new PgDatabaseAdmin({ resolveHost: () => address, logger: c.logger });
+        const realQueue = adapters.queue;
+        if (realQueue) adapters.queue = (c) => handBacksSeenBy(time, realQueue(c));
         d = composeAwsDependencies(stack.environment(mapping.fn), adapters);
         deps.set(mapping.fn, d);
       }
       const dd = d;
       const handler = createHandlers(() => dd)[mapping.fn as keyof ReturnType<typeof createHandlers>];
       if (!handler) throw new Error(`${mapping.fn}: no handler in src/handlers/index.ts`);
-      pollers.push(new EventSourcePoller(sqs, mapping, handler as never, region, account));
+      const visibility = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: mapping.queueUrl, AttributeNames: ['VisibilityTimeout'] }));
+      pollers.push(new EventSourcePoller(sqs, mapping, handler as never, region, account, time, Number(visibility.Attributes!.VisibilityTimeout), deliveries));
     }
 
     const rdsEvents = new RdsEventSource(o.regions);
@@ -296,7 +353,8 @@ export class MotoPipeline {
       tableName: config.DYNAMODB_TABLE_NAME,
       ttlDays: config.STATE_TTL_DAYS,
     });
-    return new MotoPipeline(stack, rdsEvents, postgres, { pipeline: pipelineKey, byRegion }, pollers, deps, store, { notifications: notes.url, rds: rdsTap.url }, {
+    const audit = new AuditLog({ dynamo: DynamoDBDocumentClient.from(new DynamoDBClient({ region })), tableName: config.AUDIT_TABLE_NAME, ttlDays: config.AUDIT_TTL_DAYS });
+    return new MotoPipeline(moto, stack, forwarders, time, deliveries, audit, rdsEvents, postgres, { pipeline: pipelineKey, byRegion }, pollers, deps, store, { notifications: notes.url, rds: rdsTap.url }, {
       sqs,
       scheduler: new SchedulerClient({ region }),
       events,
@@ -321,6 +379,16 @@ export class MotoPipeline {
     return this.store.get(operationId);
   }
 
+  /** The operation's audit trail, in order (the pipeline's own AuditLog over moto's DynamoDB). */
+  async auditTrail(operationId: string): Promise<AuditEvent[]> {
+    return (await this.audit.trail(operationId)).sort((a, b) => a.sk.localeCompare(b.sk));
+  }
+
+  /** Takes the forwarder stacks away (DeleteStack), as if they had never been deployed. */
+  async removeForwarders(): Promise<void> {
+    for (const f of this.forwarders.splice(0)) await removeForwarder(this.moto.endpoint, f);
+  }
+
   /** The real state store of the pipeline (over moto's DynamoDB). */
   get stateStore(): StateStore {
     return this.store;
@@ -329,17 +397,33 @@ export class MotoPipeline {
   /**
    * Rounds until the operation is terminal, then until everything it set off has been delivered. A round:
    * every event source mapping polls once (in parallel, like concurrent Lambdas), then RDS events are
-   * derived from Describe. When a round delivered nothing and emitted nothing: wait for records hidden by
-   * their visibility timeout to reappear if there are any, else fire the earliest pending schedule.
+   * derived from Describe. When a round delivered nothing and emitted nothing, time advances to the
+   * earliest thing due (`HarnessTime`): a hidden message is made visible, or a schedule fires.
    */
   async runUntilTerminal(operationId: string, limits: { maxRounds?: number; wallMs?: number } = {}): Promise<RunResult> {
     const maxRounds = limits.maxRounds ?? 400;
     const deadline = Date.now() + (limits.wallMs ?? 45_000);
     let rounds = 0;
     const invocationsBefore = this.invocationCount();
+    const advancesBefore = this.time.advances.length;
+    const offsetBefore = this.time.offsetMs;
     let fired = 0;
     let rdsEvents = 0;
+    let realWaits = 0;
     let terminalSeen = false;
+    const result = (state: OperationState): RunResult => {
+      const advances = this.time.advances.slice(advancesBefore);
+      return {
+        state,
+        rounds,
+        invocations: this.invocationCount() - invocationsBefore,
+        schedulesFired: fired,
+        rdsEvents,
+        messagesAdvanced: advances.filter((a) => a.kind === 'message').length,
+        secondsAdvanced: (this.time.offsetMs - offsetBefore) / 1000,
+        realWaits,
+      };
+    };
     for (;;) {
       if (++rounds > maxRounds || Date.now() > deadline) {
         throw new Error(`operation ${operationId} not done after ${rounds - 1} rounds: ${await this.diagnose(operationId)}`);
@@ -352,7 +436,7 @@ export class MotoPipeline {
 
       const state = await this.state(operationId);
       if (state && isTerminal(state.status)) {
-        if (terminalSeen) return { state, rounds, invocations: this.invocationCount() - invocationsBefore, schedulesFired: fired, rdsEvents };
+        if (terminalSeen) return result(state);
         // One more quiet round: whatever the end set off has been delivered.
         terminalSeen = true;
         continue;
@@ -361,17 +445,32 @@ export class MotoPipeline {
       // A message can become visible after this round's receive: moto redrives a message to its DLQ
       // when a receive on the source queue finds it over maxReceiveCount. The next round delivers it.
       if (backlog.visible > 0) continue;
-      if (backlog.hidden > 0) {
-        // Records that failed are invisible until their visibility timeout ends: poll again shortly.
-        await new Promise((r) => setTimeout(r, 200));
+      const due = this.time.earliest((await this.pendingSchedules()).map((s) => ({ name: s.name, atMs: Date.parse(s.at) })));
+      if (due) {
+        if (await this.advanceTo(due)) fired += due.kind === 'schedule' ? 1 : 0;
         continue;
       }
-      if (await this.fireEarliestSchedule()) {
-        fired += 1;
+      if (backlog.hidden > 0) {
+        // Hidden, but not by a receive or hand-back the harness saw: only the wall clock can show it. A bounded yield.
+        realWaits += 1;
+        await new Promise((r) => setTimeout(r, 200));
         continue;
       }
       throw new Error(`operation ${operationId} is stuck: nothing to deliver and no schedule pending: ${await this.diagnose(operationId)}`);
     }
+  }
+
+  /** Makes `due` happen now: the hidden message visible (ChangeMessageVisibility 0), or the schedule's event put. */
+  private async advanceTo(due: Due): Promise<boolean> {
+    this.time.advanceTo(due);
+    if (due.kind === 'schedule') return this.fireSchedule(due.schedule.name);
+    try {
+      await this.clients.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: due.message.queueUrl, ReceiptHandle: due.message.receiptHandle, VisibilityTimeout: 0 }));
+    } catch (e) {
+      // Gone meanwhile (deleted, or redriven): nothing to make visible.
+      if ((e as Error).name !== 'ReceiptHandleIsInvalid') throw e;
+    }
+    return true;
   }
 
   /** Enabled one-time (`at(...)`) schedules of the pipeline's group still pending, earliest first. */
@@ -392,13 +491,13 @@ export class MotoPipeline {
   }
 
   /**
-   * EventBridge Scheduler on moto stores schedules but never fires them. This fires the earliest one-time
-   * schedule of the pipeline's group now: its templated EventBridge target's event (Source and DetailType
-   * from EventBridgeParameters, Detail = Input) goes on the target bus, and the schedule is deleted when
-   * ActionAfterCompletion is DELETE. Returns false when none is pending.
+   * EventBridge Scheduler on moto stores schedules but never fires them. This fires a one-time schedule of
+   * the pipeline's group now: its templated EventBridge target's event (Source and DetailType from
+   * EventBridgeParameters, Detail = Input) goes on the target bus, and the schedule is deleted when
+   * ActionAfterCompletion is DELETE. Returns false when it is not pending (any more).
    */
-  async fireEarliestSchedule(): Promise<boolean> {
-    const [next] = await this.pendingSchedules();
+  async fireSchedule(name: string): Promise<boolean> {
+    const next = (await this.pendingSchedules()).find((x) => x.name === name);
     if (!next) return false;
     const s = await this.clients.scheduler.send(new GetScheduleCommand({ GroupName: this.stack.schedulerGroup, Name: next.name }));
     const target = s.Target!;
@@ -481,12 +580,41 @@ export class MotoPipeline {
       error: state?.error,
       errors: this.invocationErrors(),
       schedules: await this.pendingSchedules(),
+      hidden: this.time.hiddenMessages().map((h) => ({ queue: h.queueUrl.split('/').pop(), why: h.why, inSeconds: Math.round((h.visibleAtMs - Date.now()) / 1000) })),
     });
   }
 
   async close(): Promise<void> {
     await this.postgres?.stop();
   }
+}
+
+function deliveryOf(fn: FunctionName, body: string): Delivery {
+  try {
+    const e = JSON.parse(body) as { source?: string; 'detail-type'?: string; detail?: Record<string, unknown> };
+    const detail = e.detail ?? {};
+    if (e.source === RDS_SOURCE) {
+      return { fn, trigger: String(detail.EventID), rdsRegion: String(detail.SourceArn ?? '').split(':')[3], sourceIdentifier: String(detail.SourceIdentifier) };
+    }
+    return { fn, trigger: String(e['detail-type']), operationId: typeof detail.operationId === 'string' ? detail.operationId : undefined };
+  } catch {
+    return { fn, trigger: '(not JSON)' };
+  }
+}
+
+/**
+ * The function's real queue adapter, and the harness told of each hand-back it made (after SQS accepted
+ * it): the only record of when a handed-back message becomes visible, which SQS does not show. Rounded up
+ * to whole seconds, as SQS's VisibilityTimeout is: never before SQS shows it.
+ */
+function handBacksSeenBy(time: HarnessTime, real: MessageQueue): MessageQueue {
+  return {
+    async changeVisibility(input) {
+      await real.changeVisibility(input);
+      time.handedBack(input.receiptHandle, Math.ceil(input.seconds));
+    },
+    sendDelayed: (input) => real.sendDelayed(input),
+  };
 }
 
 /** `at(2026-11-24T02:05:00)` → `2026-11-24T02:05:00Z` (the pipeline's schedules are in UTC); anything else → ''. */

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SUBSCRIPTIONS, forwardedRdsPattern } from '../../src/events/subscriptions';
 import { motoAvailable, motoSdkEnvironment, motoSkipReason, startMoto, useMotoEnvironment, type MotoServer } from './moto-server';
 import { motoStageParams } from './pipeline';
-import { provisionStack, type ProvisionedStack } from './stack';
+import { queryApi, xmlValue } from './query-api';
+import { provisionForwarder, provisionStack, type ProvisionedForwarder, type ProvisionedStack } from './stack';
 
 if (motoSkipReason) console.warn(motoSkipReason);
 
@@ -42,6 +43,31 @@ async function describeWorld(stack: ProvisionedStack) {
     topic: Boolean((await new SNSClient({ region: REGION }).send(new GetTopicAttributesCommand({ TopicArn: stack.topicArn }))).Attributes),
     group: (await new SchedulerClient({ region: REGION }).send(new GetScheduleGroupCommand({ Name: stack.schedulerGroup }))).State,
   };
+}
+
+/** What a forwarder stack is on moto: its region's default-bus rules with their targets, the role they use, its queue and topic. */
+async function describeForwarder(f: ProvisionedForwarder, endpoint: string) {
+  const events = new EventBridgeClient({ region: f.region });
+  const rules = [];
+  for (const rule of (await events.send(new ListRulesCommand({}))).Rules ?? []) {
+    const targets = (await events.send(new ListTargetsByRuleCommand({ Rule: rule.Name! }))).Targets ?? [];
+    rules.push({
+      name: rule.Name,
+      pattern: JSON.parse(rule.EventPattern ?? 'null'),
+      state: rule.State,
+      // The role's name is CloudFormation's or the reconciliation's: its trust policy is what matters.
+      targets: targets.map((t) => ({ ...t, RoleArn: t.RoleArn ? 'role' : undefined })),
+    });
+  }
+  const roles = await Promise.all(
+    f.targets.map(async (t) => {
+      const xml = await queryApi(endpoint, 'iam', f.region, 'GetRole', { RoleName: t.RoleArn!.split('/').pop()! });
+      return JSON.parse(decodeURIComponent(xmlValue(xml, 'AssumeRolePolicyDocument')!)) as unknown;
+    }),
+  );
+  const sqs = new SQSClient({ region: f.region });
+  const queue = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: f.undeliveredQueueUrl, AttributeNames: ['QueueArn', 'Policy'] }))).Attributes ?? {};
+  return { rules, roles, queue: { arn: queue.QueueArn, policy: Boolean(queue.Policy) } };
 }
 
 describe.skipIf(!motoAvailable)('the stack on moto, from the generated template', () => {
@@ -97,5 +123,43 @@ describe.skipIf(!motoAvailable)('the stack on moto, from the generated template'
     const { SCHEDULER_ROLE_ARN: cfnRole, ...cfnEnv } = viaCfn.environment('snapshot-check');
     expect(sdkEnv).toEqual(cfnEnv);
     for (const role of [sdkRole, cfnRole]) expect(role).toMatch(/^arn:aws:iam::\d{12}:role\/.*SchedulerRole/);
+  });
+
+  it('the forwarder stack of a target region: CloudFormation creates its rule on that region\'s default bus, forwarding the consumed aws.rds events to the pipeline bus; the SDK path builds the same', async () => {
+    await moto.reset();
+    const params = motoStageParams({
+      pipelineKeyArn: `arn:aws:kms:${REGION}:123456789012:key/00000000-0000-0000-0000-000000000000`,
+      targetKeys: { 'us-west-2': 'arn:aws:kms:us-west-2:123456789012:key/00000000-0000-0000-0000-00000000000b' },
+    });
+    expect(params.TARGET_REGIONS).toBe('us-west-2');
+    const viaCfn = await provisionForwarder({ endpoint: moto.endpoint, region: 'us-west-2', pipelineRegion: REGION, params });
+    expect(viaCfn.cloudFormationProblem).toBeUndefined();
+    expect(viaCfn.origin.RdsEventsForwardRule).toBe('cloudformation');
+
+    const world = await describeForwarder(viaCfn, moto.endpoint);
+    const pipelineBusArn = `arn:aws:events:${REGION}:123456789012:event-bus/aurora-restore-moto`;
+    expect(world.rules).toEqual([
+      {
+        name: viaCfn.ruleName,
+        pattern: forwardedRdsPattern(),
+        state: 'ENABLED',
+        targets: [
+          {
+            Id: 'pipeline-bus',
+            Arn: pipelineBusArn,
+            RoleArn: 'role',
+            RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
+            DeadLetterConfig: { Arn: world.queue.arn },
+          },
+        ],
+      },
+    ]);
+    expect(world.roles).toEqual([expect.objectContaining({ Statement: [expect.objectContaining({ Principal: { Service: 'events.amazonaws.com' }, Action: 'sts:AssumeRole' })] })]);
+    expect(world.queue).toEqual({ arn: 'arn:aws:sqs:us-west-2:123456789012:aurora-restore-moto-forwarder-undelivered', policy: true });
+
+    await moto.reset();
+    const viaSdk = await provisionForwarder({ endpoint: moto.endpoint, region: 'us-west-2', pipelineRegion: REGION, params, via: 'sdk' });
+    expect(Object.values(viaSdk.origin).filter((o) => o === 'cloudformation')).toEqual([]);
+    expect(await describeForwarder(viaSdk, moto.endpoint)).toEqual(world);
   });
 });

@@ -1,6 +1,8 @@
+import { EventBridgeClient, ListRulesCommand } from '@aws-sdk/client-eventbridge';
 import { DescribeDBClusterSnapshotsCommand } from '@aws-sdk/client-rds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RDS_EVENT_IDS } from '../../src/events/rds';
+import { forwardedRdsPattern } from '../../src/events/subscriptions';
 import { MANAGED_BY_TAG, MANAGED_BY_VALUE, OPERATION_TAG } from '../../src/lib/tags';
 import { motoAvailable, motoSdkEnvironment, motoSkipReason, startMoto, useMotoEnvironment, type MotoServer } from './moto-server';
 import { MotoPipeline, startClusterPostgres } from './pipeline';
@@ -9,8 +11,9 @@ import { RDS_IDENTIFIER, describeRegion, rdsClient, seedCluster, seedManualSnaps
 /**
  * Whole restores in "AWS mode on moto": the real handlers and AWS adapters over moto_server's wire
  * protocols, on a stack provisioned from the generated template; PGlite stands in for the restored
- * cluster's PostgreSQL. The tests share one stack (as operations share a deployment) and use distinct
- * clusters. Assertions are on state (DynamoDB, RDS, SNS, PostgreSQL), never on logs.
+ * cluster's PostgreSQL. The tests share one stack (as operations share a deployment), with the forwarder
+ * stack of its one target region (us-west-2), and use distinct clusters. Assertions are on state
+ * (DynamoDB, RDS, SNS, PostgreSQL, EventBridge) and on what was delivered, never on logs.
  */
 if (motoSkipReason) console.warn(motoSkipReason);
 
@@ -50,6 +53,22 @@ describe.skipIf(!motoAvailable)('restores through the real AWS adapters on moto'
     return [...created.clusters, ...created.instances, ...created.snapshots.filter((s) => !s.split('/')[1].startsWith('rds:'))].filter((x) => !RDS_IDENTIFIER.test(x.split('/')[1]));
   };
   const notificationsOf = (id: string) => p.notifications.filter((n) => n.attributes.operation_id === id);
+  /** What woke the run's wait steps: the RDS events they were delivered for `clusterId` (and its instances), and their re-checks. */
+  const wakeUps = (id: string, clusterId: string, from: number) => {
+    const mine = p.deliveries.slice(from).filter((d) => d.fn === 'check-delete-status' || d.fn === 'check-restore-status');
+    return {
+      rds: mine.filter((d) => d.sourceIdentifier?.startsWith(clusterId)).map((d) => `${d.fn} ${d.trigger} ${d.rdsRegion} ${d.sourceIdentifier}`),
+      rechecks: mine.filter((d) => d.trigger === 'RecheckDue' && d.operationId === id).map((d) => d.fn),
+    };
+  };
+  /** The audit trail's waits (what woke each) and the lines that ended them. */
+  const waitsOf = async (id: string) => {
+    const trail = await p.auditTrail(id);
+    return {
+      wokenBy: trail.filter((e) => e.details.woken_by !== undefined).map((e) => `${e.step} ${e.event_type} ${String(e.details.woken_by)}`),
+      ended: trail.filter((e) => ['TARGET_CLEARED', 'CLUSTER_AVAILABLE'].includes(e.event_type)).map((e) => `${e.step} ${e.event_type}`),
+    };
+  };
   const snapshotExists = (region: string, id: string) =>
     rdsClient(region)
       .send(new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: id }))
@@ -59,10 +78,12 @@ describe.skipIf(!motoAvailable)('restores through the real AWS adapters on moto'
         throw e;
       });
 
-  it('cross-region, replacing a managed cluster: SUCCEEDED, one notification, tagged cluster with a writer, temporary copy gone, valid identifiers', async () => {
+  it('cross-region, replacing a managed cluster: SUCCEEDED, one notification, tagged cluster with a writer, temporary copy gone, valid identifiers; the waits end on RDS events forwarded from us-west-2', async () => {
     await seedCluster({ region: 'us-west-2', clusterId: 'aurora-staging', tags: MANAGED, instances: ['aurora-staging-a'] });
     await p.baseline();
     const snapshotId = MANUAL_SNAPSHOT;
+    const tapped = p.rdsEventsOnPipelineBus.length;
+    const delivered = p.deliveries.length;
 
     const id = await p.startRestore({ snapshotId, sourceRegion: 'us-east-1', targetRegion: 'us-west-2', targetClusterId: 'aurora-staging', deleteExisting: true });
     const run = await p.runUntilTerminal(id);
@@ -89,6 +110,31 @@ describe.skipIf(!motoAvailable)('restores through the real AWS adapters on moto'
     const roles = await p.postgres!.pglite.query<{ rolname: string }>(`SELECT rolname FROM pg_roles WHERE rolname = 'app'`);
     expect(roles.rows).toHaveLength(1);
     expect(invalidIdentifiers()).toEqual([]);
+
+    // us-west-2's RDS events went on us-west-2's default bus; its forwarder stack's rule put them on the pipeline bus (the tap's witness)…
+    const writer = cluster!.members[0];
+    const forwarded = p.rdsEventsOnPipelineBus.slice(tapped).filter((e) => e.region === 'us-west-2').map((e) => `${e.eventId} ${e.sourceIdentifier}`);
+    expect(forwarded.sort()).toEqual(
+      [`${RDS_EVENT_IDS.instanceDeleted} aurora-staging-a`, `${RDS_EVENT_IDS.clusterDeleted} aurora-staging`, `${RDS_EVENT_IDS.clusterCreated} aurora-staging`, `${RDS_EVENT_IDS.instanceCreated} ${writer}`].sort(),
+    );
+    // …whose rules delivered them to the wait steps…
+    const woke = wakeUps(id, 'aurora-staging', delivered);
+    expect(woke.rds).toEqual(
+      expect.arrayContaining([
+        `check-delete-status ${RDS_EVENT_IDS.clusterDeleted} us-west-2 aurora-staging`,
+        `check-restore-status ${RDS_EVENT_IDS.clusterCreated} us-west-2 aurora-staging`,
+        `check-restore-status ${RDS_EVENT_IDS.instanceCreated} us-west-2 ${writer}`,
+      ]),
+    );
+    // …and those ended the waits: no re-check came due (each is SAFETY_RECHECK_SECONDS away) or was delivered.
+    expect(run.schedulesFired).toBe(0);
+    expect(woke.rechecks).toEqual([]);
+    const waits = await waitsOf(id);
+    expect(waits.ended).toEqual(['check-delete-status TARGET_CLEARED', 'check-restore-status CLUSTER_AVAILABLE']);
+    // The trail's waits: woken by the steps' started events, or by an RDS event processed alongside one
+    // (moto's RDS is instant, so which of the two a line names is a race: see README), never by a re-check.
+    expect(waits.wokenBy.length).toBeGreaterThanOrEqual(2);
+    expect(waits.wokenBy.filter((w) => w.endsWith(' RecheckDue'))).toEqual([]);
   });
 
   it('same region, from the automated snapshot, replacing a managed cluster: SUCCEEDED without a copy; the RDS events are forwarded to the pipeline bus', async () => {
@@ -134,5 +180,33 @@ describe.skipIf(!motoAvailable)('restores through the real AWS adapters on moto'
     expect(west.instances.get('analytics-a')?.status).toBe('available');
     expect(west.instances.get('analytics-b')?.status).toBe('available');
     expect(p.rdsEvents.emitted.filter((e) => e.eventId === RDS_EVENT_IDS.clusterDeleted || e.eventId === RDS_EVENT_IDS.instanceDeleted)).toEqual([]);
+  });
+
+  // Last: it takes the forwarder away.
+  it('cross-region without the forwarder stack: us-west-2 events never reach the pipeline, and the safety-net re-checks still end the waits: SUCCEEDED', async () => {
+    const ruleName = p.forwarders[0].ruleName;
+    await p.removeForwarders();
+    const westRules = await new EventBridgeClient({ region: 'us-west-2' }).send(new ListRulesCommand({}));
+    expect((westRules.Rules ?? []).filter((r) => r.Name === ruleName || JSON.stringify(JSON.parse(r.EventPattern ?? '{}')) === JSON.stringify(forwardedRdsPattern()))).toEqual([]);
+
+    await seedCluster({ region: 'us-west-2', clusterId: 'aurora-qa', tags: MANAGED, instances: ['aurora-qa-a'] });
+    await p.baseline();
+    const tapped = p.rdsEventsOnPipelineBus.length;
+    const delivered = p.deliveries.length;
+    const id = await p.startRestore({ snapshotId: MANUAL_SNAPSHOT, sourceRegion: 'us-east-1', targetRegion: 'us-west-2', targetClusterId: 'aurora-qa', deleteExisting: true });
+    const run = await p.runUntilTerminal(id);
+
+    expect(run.state.status, JSON.stringify(run.state.error)).toBe('SUCCEEDED');
+    expect(notificationsOf(id)).toHaveLength(1);
+    // RDS emitted its events in us-west-2 as before; none reached the pipeline bus or a step.
+    expect(p.rdsEvents.emitted.filter((e) => e.region === 'us-west-2' && e.sourceIdentifier.startsWith('aurora-qa')).length).toBeGreaterThanOrEqual(4);
+    expect(p.rdsEventsOnPipelineBus.slice(tapped)).toEqual([]);
+    const woke = wakeUps(id, 'aurora-qa', delivered);
+    expect(woke.rds).toEqual([]);
+    // Each wait ended on its re-check, which the harness fired when it came due (time advanced, no sleeping).
+    expect(woke.rechecks).toEqual(expect.arrayContaining(['check-delete-status', 'check-restore-status']));
+    expect(run.schedulesFired).toBeGreaterThanOrEqual(2);
+    expect(run.secondsAdvanced).toBeGreaterThan(0);
+    expect((await waitsOf(id)).ended).toEqual(['check-delete-status TARGET_CLEARED', 'check-restore-status CLUSTER_AVAILABLE']);
   });
 });

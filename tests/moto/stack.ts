@@ -1,10 +1,12 @@
 /**
  * The pipeline's stack on moto, from the project's own generated template (buildInfrastructure in
- * src/infra/template.ts), never from a hand-written list: CloudFormation first (moto creates most of the
+ * src/infra/template), never from a hand-written list: CloudFormation first (moto creates most of the
  * template), then a reconciliation pass that checks each resource type the pipeline uses at run time
- * and creates, from the template's own properties, whatever moto's CloudFormation did not.
+ * and creates, from the template's own properties, whatever moto's CloudFormation did not. The forwarder
+ * stacks (buildForwarder in src/infra/template/forwarder.ts, one per TARGET_REGIONS region) are deployed
+ * the same way, in their own regions.
  */
-import { CreateArchiveCommand, DescribeArchiveCommand, DescribeEventBusCommand, CreateEventBusCommand, EventBridgeClient, ListRulesCommand, ListTargetsByRuleCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { CreateArchiveCommand, DeleteRuleCommand, DescribeArchiveCommand, DescribeEventBusCommand, CreateEventBusCommand, EventBridgeClient, ListRulesCommand, ListTargetsByRuleCommand, PutRuleCommand, PutTargetsCommand, RemoveTargetsCommand, type Target } from '@aws-sdk/client-eventbridge';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { CreateScheduleGroupCommand, GetScheduleGroupCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { CreateTopicCommand, GetTopicAttributesCommand, SNSClient } from '@aws-sdk/client-sns';
@@ -12,6 +14,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, SetQ
 import { isDeepStrictEqual } from 'node:util';
 import { SUBSCRIPTIONS } from '../../src/events/subscriptions';
 import { buildInfrastructure, ids, namesFor, type Infrastructure } from '../../src/infra/template';
+import { buildForwarder, forwarderIds, forwarderNames, type Forwarder } from '../../src/infra/template/forwarder';
 import { FUNCTION_NAMES, type FunctionName } from '../../src/infra/permissions';
 import type { AnyStepName } from '../../src/schemas/steps';
 import { jsonApi, QueryApiError, queryApi, xmlMembers, xmlValue } from './query-api';
@@ -106,47 +109,7 @@ export async function provisionStack(options: ProvisionOptions): Promise<Provisi
   const names = namesFor(MOTO_STAGE);
   const account = await accountOf(endpoint, region);
   const resources = infra.resources.Resources;
-  const origin: ProvisionedStack['origin'] = {};
-  let cloudFormationProblem: string | undefined;
-
-  const physical = new Map<string, string>();
-  if ((options.via ?? 'cloudformation') === 'cloudformation') {
-    try {
-      for (const [id, pid] of await createStack(endpoint, region, `${names.prefix}`, motoCompatibleTemplate(infra))) physical.set(id, pid);
-    } catch (e) {
-      cloudFormationProblem = (e as Error).message;
-    }
-  } else {
-    cloudFormationProblem = 'not used (via: sdk)';
-  }
-
-  const r = new Reconciler(endpoint, region, account, physical);
-  // In waves: a resource once everything it refers to exists (an IAM role only needs its trust policy;
-  // its other policies name resources made later). Within a wave, in parallel.
-  const reconciled = Object.keys(resources).filter((id) => {
-    const type = resources[id].Type as string;
-    const ok = TYPE_ORDER.includes(type) && !NOT_RECONCILED[type];
-    if (!ok) origin[id] = 'not-reconciled';
-    return ok;
-  });
-  const dependsOn = new Map(
-    reconciled.map((id) => {
-      const props = (resources[id].Properties ?? {}) as Record<string, unknown>;
-      const used = resources[id].Type === 'AWS::IAM::Role' ? { AssumeRolePolicyDocument: props.AssumeRolePolicyDocument } : props;
-      return [id, reconciled.filter((other) => other !== id && refersTo(used, other))];
-    }),
-  );
-  const done = new Set<string>();
-  while (done.size < reconciled.length) {
-    const wave = reconciled.filter((id) => !done.has(id) && dependsOn.get(id)!.every((d) => done.has(d)));
-    if (wave.length === 0) throw new Error(`template: circular references among ${reconciled.filter((id) => !done.has(id)).join(', ')}`);
-    await Promise.all(
-      wave.map(async (id) => {
-        origin[id] = (await r.ensure(id, resources[id])) ? 'sdk' : 'cloudformation';
-      }),
-    );
-    for (const id of wave) done.add(id);
-  }
+  const { r, origin, cloudFormationProblem, reconciled } = await deployTemplate({ endpoint, region, account, stackName: names.prefix, resources, via: options.via });
 
   const stepQueues = {} as Record<AnyStepName, StepQueueInfo>;
   for (const s of SUBSCRIPTIONS) {
@@ -201,13 +164,130 @@ function refersTo(resource: Cfn, logicalId: string): boolean {
 }
 
 /**
+ * CreateStack of `resources` (unless `via: 'sdk'`), then the reconciliation pass: in waves, a resource
+ * once everything it refers to exists (an IAM role only needs its trust policy; its other policies name
+ * resources made later); within a wave, in parallel.
+ */
+async function deployTemplate(o: {
+  endpoint: string;
+  region: string;
+  account: string;
+  stackName: string;
+  resources: Record<string, Cfn>;
+  via?: 'cloudformation' | 'sdk';
+}): Promise<{ r: Reconciler; origin: ProvisionedStack['origin']; cloudFormationProblem?: string; reconciled: string[] }> {
+  const { endpoint, region, resources } = o;
+  const origin: ProvisionedStack['origin'] = {};
+  let cloudFormationProblem: string | undefined;
+  const physical = new Map<string, string>();
+  if ((o.via ?? 'cloudformation') === 'cloudformation') {
+    try {
+      for (const [id, pid] of await createStack(endpoint, region, o.stackName, motoCompatibleTemplate(resources))) physical.set(id, pid);
+    } catch (e) {
+      cloudFormationProblem = (e as Error).message;
+    }
+  } else {
+    cloudFormationProblem = 'not used (via: sdk)';
+  }
+
+  const r = new Reconciler(endpoint, region, o.account, physical);
+  const reconciled = Object.keys(resources).filter((id) => {
+    const type = resources[id].Type as string;
+    const ok = TYPE_ORDER.includes(type) && !NOT_RECONCILED[type];
+    if (!ok) origin[id] = 'not-reconciled';
+    return ok;
+  });
+  const dependsOn = new Map(
+    reconciled.map((id) => {
+      const props = (resources[id].Properties ?? {}) as Record<string, unknown>;
+      const used = resources[id].Type === 'AWS::IAM::Role' ? { AssumeRolePolicyDocument: props.AssumeRolePolicyDocument } : props;
+      return [id, reconciled.filter((other) => other !== id && refersTo(used, other))];
+    }),
+  );
+  const done = new Set<string>();
+  while (done.size < reconciled.length) {
+    const wave = reconciled.filter((id) => !done.has(id) && dependsOn.get(id)!.every((d) => done.has(d)));
+    if (wave.length === 0) throw new Error(`template: circular references among ${reconciled.filter((id) => !done.has(id)).join(', ')}`);
+    await Promise.all(
+      wave.map(async (id) => {
+        origin[id] = (await r.ensure(id, resources[id])) ? 'sdk' : 'cloudformation';
+      }),
+    );
+    for (const id of wave) done.add(id);
+  }
+  return { r, origin, cloudFormationProblem, reconciled };
+}
+
+/** A forwarder stack (serverless.forwarder.yml) as deployed in one target region. */
+export interface ProvisionedForwarder {
+  region: string;
+  stackName: string;
+  template: Forwarder;
+  origin: ProvisionedStack['origin'];
+  cloudFormationProblem?: string;
+  /** The forwarding rule on the region's default bus, and its targets as EventBridge lists them. */
+  ruleName: string;
+  ruleArn: string;
+  targets: Target[];
+  undeliveredQueueUrl: string;
+}
+
+/**
+ * The forwarder stack of `region`, from buildForwarder with the pipeline's stage parameters (the deploy
+ * guide's instruction: the same TARGET_REGIONS and TARGET_KMS_KEYS as the pipeline, and PIPELINE_REGION).
+ */
+export async function provisionForwarder(o: {
+  endpoint: string;
+  region: string;
+  pipelineRegion: string;
+  /** The pipeline's stage parameters. */
+  params: Record<string, unknown>;
+  via?: 'cloudformation' | 'sdk';
+}): Promise<ProvisionedForwarder> {
+  const template = buildForwarder({ stage: MOTO_STAGE, region: o.region, params: { ...o.params, PIPELINE_REGION: o.pipelineRegion } });
+  const stackName = forwarderNames(MOTO_STAGE, o.region, o.pipelineRegion).prefix;
+  const account = await accountOf(o.endpoint, o.region);
+  const { r, origin, cloudFormationProblem } = await deployTemplate({ endpoint: o.endpoint, region: o.region, account, stackName, resources: template.Resources, via: o.via });
+  const ruleName = r.attrs(forwarderIds.rule).Ref;
+  const events = new EventBridgeClient({ region: o.region });
+  const targets = (await events.send(new ListTargetsByRuleCommand({ Rule: ruleName }))).Targets ?? [];
+  return {
+    region: o.region,
+    stackName,
+    template,
+    origin,
+    cloudFormationProblem,
+    ruleName,
+    ruleArn: r.attrs(forwarderIds.rule).Arn,
+    targets,
+    undeliveredQueueUrl: r.attrs(forwarderIds.queue).Ref,
+  };
+}
+
+/**
+ * Takes a forwarder away, as if it had never been deployed: DeleteStack, then (moto's CloudFormation may
+ * leave what it did not create, and the reconciliation pass made some of it) the rule itself, so nothing
+ * forwards the region's RDS events any more.
+ */
+export async function removeForwarder(endpoint: string, f: ProvisionedForwarder): Promise<void> {
+  if (!f.cloudFormationProblem) await queryApi(endpoint, 'cloudformation', f.region, 'DeleteStack', { StackName: f.stackName });
+  const events = new EventBridgeClient({ region: f.region });
+  const rules = (await events.send(new ListRulesCommand({ NamePrefix: f.ruleName }))).Rules ?? [];
+  if (rules.some((x) => x.Name === f.ruleName)) {
+    const ids = ((await events.send(new ListTargetsByRuleCommand({ Rule: f.ruleName }))).Targets ?? []).map((t) => t.Id!);
+    if (ids.length) await events.send(new RemoveTargetsCommand({ Rule: f.ruleName, Ids: ids }));
+    await events.send(new DeleteRuleCommand({ Name: f.ruleName }));
+  }
+}
+
+/**
  * The template as moto's CloudFormation can take it. One work-around, for a moto bug: `Ref` of an
  * AWS::Events::EventBus resolves to moto's Python object instead of the bus name, and a rule whose
  * EventBusName is that Ref makes CreateStack fail (AttributeError: 'EventBus' object has no attribute
  * 'split'). On AWS, Ref of an event bus returns its name; so the rule gets the bus's Name literally.
  */
-export function motoCompatibleTemplate(infra: Infrastructure): Cfn {
-  const resources = structuredClone(infra.resources.Resources) as Record<string, { Type: string; Properties: Record<string, unknown> }>;
+export function motoCompatibleTemplate(template: Record<string, Cfn>): Cfn {
+  const resources = structuredClone(template) as Record<string, { Type: string; Properties: Record<string, unknown> }>;
   for (const r of Object.values(resources)) {
     const bus = (r.Properties?.EventBusName as { Ref?: string } | undefined)?.Ref;
     if (r.Type === 'AWS::Events::Rule' && bus && resources[bus]?.Type === 'AWS::Events::EventBus') {
@@ -408,7 +488,8 @@ class Reconciler {
         const existing = await this.findRule(bus, p.EventPattern, targets);
         let name = existing;
         if (!name) {
-          name = `${MOTO_STAGE}-${logicalId}`.slice(0, 64);
+          // The template's name when it gives one (the stack's rules are named), as CloudFormation does.
+          name = (p.Name as string | undefined) ?? `${MOTO_STAGE}-${logicalId}`.slice(0, 64);
           await this.events.send(new PutRuleCommand({ Name: name, EventBusName: bus, EventPattern: JSON.stringify(p.EventPattern), State: p.State, Description: p.Description }));
           await this.events.send(new PutTargetsCommand({ Rule: name, EventBusName: bus, Targets: targets }));
         }

@@ -41,7 +41,7 @@ describe('check-delete-status', () => {
     for (let n = 0; n < 20 && (await w.rds.describeCluster('us-west-2', 'staging')); n++) {
       const next = w.nextRdsTimer();
       if (next !== undefined) w.clock.advanceTo(next);
-      await w.run('check-delete-status', w.lastEnvelope(id));
+      await w.run('check-delete-status', await w.dueRecheck(id, 'check-delete-status'));
     }
     expect(w.sim.history.filter((h) => h.id === 'staging-reader' && h.to === 'deleting')).toHaveLength(1);
     expect(w.publishedOf(id, 'TargetCleared')[0]?.detail).toMatchObject({ deleted: true });
@@ -51,7 +51,7 @@ describe('check-delete-status', () => {
   it('while instances are being deleted: waits and leaves the cluster alone', async () => {
     const w = await TestWorld.create(dynamo);
     const { id } = await deleting(w);
-    expect(await w.decide('check-delete-status', id)).toMatchObject({
+    expect(await w.decide('check-delete-status', id, await w.dueRecheck(id, 'check-delete-status'))).toMatchObject({
       kind: 'waiting',
       check: 'delete',
       delaySeconds: w.deps.config.SAFETY_RECHECK_SECONDS,
@@ -71,13 +71,18 @@ describe('check-delete-status', () => {
     expect(w.sim.calls.DeleteDBCluster).toBe(1);
     expect((await w.rds.describeCluster('us-west-2', 'staging'))!.status).toBe('deleting');
     expect(w.publishedOf(id, 'TargetCleared')).toHaveLength(0);
-    expect(w.scheduler.pending().some((s) => s.name.startsWith(`${id}-delete-`))).toBe(false); // an RDS event arms no re-check
+    // The event re-planned the wait (now the cluster's deletion): its check replaces the pending one, still one live.
+    const step = (await w.state(id)).steps['check-delete-status']!;
+    expect(step).toMatchObject({ recheck_attempt: 1, phase: { name: 'delete-cluster' } });
 
     w.settleRds(); // the cluster is gone, its final snapshot taken
     const clusterDeleted = rdsEvents(w, RDS_EVENT_IDS.clusterDeleted, 'staging');
     expect(clusterDeleted).toHaveLength(1);
-    // The cluster event maps to the operation through the target-cluster lock.
+    // The cluster event maps to the operation through the target-cluster lock; RDS's "DB cluster deleted",
+    // sent after our deletion began, is taken as the fact it states: no Describe.
+    const describes = w.sim.calls.DescribeDBClusters;
     await w.run('check-delete-status', clusterDeleted[0]);
+    expect(w.sim.calls.DescribeDBClusters).toBe(describes);
     const finalId = finalSnapshotId(id, 'staging');
     const [cleared] = w.publishedOf(id, 'TargetCleared');
     expect(cleared.detail).toMatchObject({ deleted: true, finalSnapshotId: finalId });
@@ -113,14 +118,14 @@ describe('check-delete-status', () => {
 
   it('checks the safety rules again before deleting the cluster: changed tags → DeletionRefused, nothing deleted', async () => {
     const w = await TestWorld.create(dynamo);
-    const { id, started } = await deleting(w);
+    const { id } = await deleting(w);
     w.settleRds(); // instances gone, no lifecycle in progress
     w.editWorld((world) => {
       const staging = world.regions['us-west-2'].clusters.staging;
       delete staging.tags[MANAGED_BY_TAG];
       staging.tags.owner = 'someone-else';
     });
-    await w.run('check-delete-status', started);
+    await w.run('check-delete-status', await w.dueRecheck(id, 'check-delete-status'));
     const [failed] = w.publishedOf(id, 'RestoreFailed');
     expect(failed.detail).toMatchObject({ step: 'check-delete-status', code: 'DeletionRefused' });
     expect(failed.detail.message).toContain('not created by this pipeline');
@@ -135,7 +140,7 @@ describe('check-delete-status', () => {
     w.editWorld((world) => {
       world.regions['us-west-2'].clusters.staging.deletionProtection = true;
     });
-    const r = await w.decide('check-delete-status', id);
+    const r = await w.decide('check-delete-status', id, await w.dueRecheck(id, 'check-delete-status'));
     expect(r).toMatchObject({ kind: 'failed', code: 'DeletionRefused' });
     expect(r.kind === 'failed' && r.message).toContain('deletion protection');
     expect(w.sim.calls.DeleteDBCluster).toBe(0);
@@ -147,7 +152,7 @@ describe('check-delete-status', () => {
     w.settleRds();
     await w.rds.deleteCluster('us-west-2', { clusterId: 'staging' }); // someone else finished the job
     w.settleRds();
-    const r = await w.decide('check-delete-status', id);
+    const r = await w.decide('check-delete-status', id, await w.dueRecheck(id, 'check-delete-status'));
     expect(r).toMatchObject({ kind: 'done', status: 'TARGET_CLEARED', event: { type: 'TargetCleared', detail: { deleted: true } } });
   });
 });

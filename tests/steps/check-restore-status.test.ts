@@ -22,29 +22,39 @@ describe('check-restore-status', () => {
   it('while the cluster is creating: waits without creating the writer, re-checking every SAFETY_RECHECK_SECONDS', async () => {
     const w = await TestWorld.create(dynamo);
     const { id, started } = await restoring(w);
-    expect(await w.decide('check-restore-status', id)).toMatchObject({
+    // The started event makes no RDS call: it arms the first check (no history: the safety net).
+    const calls = w.sim.calls.DescribeDBClusters;
+    await w.run('check-restore-status', started);
+    expect(w.sim.calls.DescribeDBClusters).toBe(calls);
+    expect(JSON.parse(w.handedBack.sent.at(-1)!.body).detail).toMatchObject({ check: 'restore', attempt: 1 });
+    expect(w.handedBack.sent.at(-1)!.delaySeconds).toBe(w.deps.config.SAFETY_RECHECK_SECONDS);
+    const due = await w.dueRecheck(id, 'check-restore-status');
+    expect(await w.decide('check-restore-status', id, due)).toMatchObject({
       kind: 'waiting',
       check: 'restore',
       delaySeconds: w.deps.config.SAFETY_RECHECK_SECONDS,
       audit: { details: { cluster_status: 'creating', instance_status: null } },
     });
-    await w.run('check-restore-status', started);
+    await w.run('check-restore-status', due);
     expect(w.sim.calls.CreateDBInstance).toBe(0);
-    expect(w.scheduler.pending().find((s) => s.name === `${id}-restore-1`)).toMatchObject({ event: { type: 'RecheckDue', detail: { check: 'restore', attempt: 1 } } });
+    expect(JSON.parse(w.handedBack.sent.at(-1)!.body).detail).toMatchObject({ check: 'restore', attempt: 2 });
   });
 
   it('once the cluster is available: creates the writer, tagged and indexed for its RDS events, and waits for it', async () => {
     const w = await TestWorld.create(dynamo);
-    const { id, started, ours } = await restoring(w);
+    const { id, ours } = await restoring(w);
     w.settleRds();
-    await w.run('check-restore-status', started);
+    const describes = w.sim.calls.DescribeDBInstances ?? 0;
+    await w.run('check-restore-status', await w.dueRecheck(id, 'check-restore-status'));
+    // Not a member of the cluster yet: created without describing it first.
+    expect(w.sim.calls.DescribeDBInstances ?? 0).toBe(describes);
     const created = w.sim.history.filter((h) => h.kind === 'instance' && h.id === 'restored-writer' && h.from === null);
     expect(created).toEqual([expect.objectContaining({ to: 'creating', tags: ours })]);
     expect((await w.rds.describeInstance('us-east-1', 'restored-writer'))!.instanceClass).toBe('db.r6g.large');
     expect(await w.store.operationForResource('us-east-1', 'restored-writer')).toBe(id);
     expect(w.publishedOf(id, 'ClusterAvailable')).toHaveLength(0);
-    // A duplicate wake-up finds the writer creating: nothing is created twice.
-    await w.run('check-restore-status', started);
+    // Another wake-up finds the writer creating: nothing is created twice.
+    await w.run('check-restore-status', await w.dueRecheck(id, 'check-restore-status'));
     expect(w.sim.calls.CreateDBInstance).toBe(1);
   });
 
@@ -52,14 +62,15 @@ describe('check-restore-status', () => {
     const w = await TestWorld.create(dynamo);
     const { id, ours } = await restoring(w);
     w.settleRds();
-    const stale = await w.context(id, w.lastEnvelope(id));
+    const stale = await w.context(id, await w.dueRecheck(id, 'check-restore-status'), 'check-restore-status');
+    const before = (await w.rds.describeCluster('us-east-1', 'restored'))!;
     await w.rds.createInstance('us-east-1', writer(ours));
     // The decision was taken before the other wake-up created the writer: its CreateDBInstance is refused, and recognised.
     const raced = await w.drive(
       (async () => {
-        // Its DescribeDBInstances saw no writer yet (the other wake-up created it right after).
+        // Its DescribeDBClusters saw no writer among the members yet (the other wake-up created it right after).
         let calls = 0;
-        const rds = Object.create(w.rds, { describeInstance: { value: (r: string, i: string) => (calls++ === 0 ? Promise.resolve(undefined) : w.rds.describeInstance(r, i)) } });
+        const rds = Object.create(w.rds, { describeCluster: { value: (r: string, c: string) => (calls++ === 0 ? Promise.resolve(before) : w.rds.describeCluster(r, c)) } });
         return checkRestoreStatus.run({ ...stale, deps: { ...stale.deps, rds } });
       })(),
     );
@@ -70,16 +81,16 @@ describe('check-restore-status', () => {
     const o = await restoring(other);
     other.settleRds();
     await other.rds.createInstance('us-east-1', writer({ [OPERATION_TAG]: 'restore-20261101-000000-other1' }));
-    const r = await other.decide('check-restore-status', o.id);
+    const r = await other.decide('check-restore-status', o.id, await other.dueRecheck(o.id, 'check-restore-status'));
     expect(r).toMatchObject({ kind: 'failed', code: 'TargetExists' });
     expect(r.kind === 'failed' && r.message).toContain('instance restored-writer');
   });
 
   it('a cluster that ended failed → RestoreFailed naming its status', async () => {
     const w = await TestWorld.create(dynamo, { scenario: { ...SCENARIO, failRestoreOf: ['restored'] } });
-    const { id, started } = await restoring(w);
+    const { id } = await restoring(w);
     w.settleRds();
-    await w.run('check-restore-status', started);
+    await w.run('check-restore-status', await w.dueRecheck(id, 'check-restore-status'));
     const [failed] = w.publishedOf(id, 'RestoreFailed');
     expect(failed.detail).toMatchObject({ step: 'check-restore-status', code: 'RestoreFailed', retryable: false });
     expect(failed.detail.message).toBe('cluster restored in us-east-1 ended failed');
@@ -88,11 +99,11 @@ describe('check-restore-status', () => {
 
   it('cluster and writer available → ClusterAvailable with the endpoints, recorded in the state', async () => {
     const w = await TestWorld.create(dynamo);
-    const { id, started } = await restoring(w);
+    const { id } = await restoring(w);
     w.settleRds();
-    await w.run('check-restore-status', started);
+    await w.run('check-restore-status', await w.dueRecheck(id, 'check-restore-status'));
     w.settleRds();
-    await w.run('check-restore-status', started);
+    await w.run('check-restore-status', await w.dueRecheck(id, 'check-restore-status'));
     const cluster = (await w.rds.describeCluster('us-east-1', 'restored'))!;
     const [available] = w.publishedOf(id, 'ClusterAvailable');
     expect(available.detail).toMatchObject({

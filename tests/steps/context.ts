@@ -38,7 +38,8 @@ import { restoreSnapshot } from '../../src/lib/steps/restore-snapshot';
 import { setupDbUsers } from '../../src/lib/steps/setup-db-users';
 import { snapshotCheck } from '../../src/lib/steps/snapshot-check';
 import { retireCluster } from '../../src/lib/steps/retire-cluster';
-import { swapIn, swapOut } from '../../src/lib/steps/swap';
+import { swapIn } from '../../src/lib/steps/swap-in';
+import { swapOut } from '../../src/lib/steps/swap-out';
 import { runStep, type Step, type StepContext } from '../../src/lib/step-runner';
 import { StateStore } from '../../src/lib/state-store';
 import { auditTableDefinition, stateTableDefinition } from '../../src/lib/tables';
@@ -143,11 +144,15 @@ export interface WorldOptions {
   buckets?: Record<string, string>;
 }
 
-/** The step's queue, as far as handlers use it: records the hand-backs (ChangeMessageVisibility). */
+/** The step's queue, as far as handlers use it: records the hand-backs (ChangeMessageVisibility) and the delayed re-checks sent (SendMessage). */
 export class HandBackRecorder implements MessageQueue {
   readonly calls: { queueArn: string; receiptHandle: string; seconds: number }[] = [];
+  readonly sent: { queueArn: string; body: string; delaySeconds: number }[] = [];
   async changeVisibility(input: { queueArn: string; receiptHandle: string; seconds: number }): Promise<void> {
     this.calls.push(input);
+  }
+  async sendDelayed(input: { queueArn: string; body: string; delaySeconds: number }): Promise<void> {
+    this.sent.push(input);
   }
 }
 
@@ -321,10 +326,11 @@ export class TestWorld {
    * The StepContext the runner would build, for calling `step.run(ctx)` directly: the operation's
    * current state, the parsed trigger, the configured retry policy on the virtual clock.
    */
-  async context(operationId: string, trigger: EventBridgeEnvelope): Promise<StepContext> {
+  async context(operationId: string, trigger: EventBridgeEnvelope, stepName: StepName = 'snapshot-check'): Promise<StepContext> {
     const state = await this.state(operationId);
     const { MAX_RETRIES, RETRY_INTERVAL_SECONDS, RETRY_BACKOFF_RATE } = this.deps.config;
     return {
+      stepName,
       deps: this.deps,
       store: this.store,
       audit: this.audit,
@@ -339,7 +345,7 @@ export class TestWorld {
   /** Calls `step.run` directly (the decision only: nothing is recorded or published). */
   async decide(step: Step | keyof typeof STEPS, operationId: string, trigger?: EventBridgeEnvelope) {
     const s = typeof step === 'string' ? STEPS[step] : step;
-    return this.drive(s.run(await this.context(operationId, trigger ?? this.lastEnvelope(operationId))));
+    return this.drive(s.run(await this.context(operationId, trigger ?? this.lastEnvelope(operationId), s.name)));
   }
 
   async state(operationId: string): Promise<OperationState> {
@@ -351,7 +357,7 @@ export class TestWorld {
   /**
    * Runs the pipeline's steps, in order, on each newest event of the operation until the next step to
    * run is `until`; returns the envelope that would start it. Waits are passed by moving the virtual
-   * clock to the next RDS lifecycle timer and delivering the wait step's started event again.
+   * clock to the next RDS lifecycle timer and delivering the wait step's live re-check.
    */
   async advance(operationId: string, until: keyof typeof STEPS): Promise<EventBridgeEnvelope> {
     for (let i = 0; i < 40; i++) {
@@ -362,13 +368,25 @@ export class TestWorld {
       if (!step) throw new Error(`advance: no step starts on ${type}`);
       if (step.name === until) return envelope;
       await this.run(step, envelope);
-      if (this.lastEnvelope(operationId).id === envelope.id) {
+      for (let waits = 0; this.lastEnvelope(operationId).id === envelope.id; waits++) {
         const next = this.nextRdsTimer();
-        if (next === undefined) throw new Error(`advance: ${step.name} waits but nothing is in progress`);
+        if (next === undefined || waits > 40) throw new Error(`advance: ${step.name} waits but nothing is in progress`);
         this.clock.advanceTo(next);
+        await this.run(step, await this.dueRecheck(operationId, step.name as keyof typeof STEPS));
       }
     }
     throw new Error(`advance: did not reach ${until}`);
+  }
+
+  /**
+   * The live re-check of a waiting step, published as it arrives when due (attempt 1 when none is armed
+   * yet): a wait's started event only arms the first check, so a test that wants the check made sends this.
+   */
+  async dueRecheck(operationId: string, step: keyof typeof STEPS): Promise<EventBridgeEnvelope> {
+    const check = STEPS[step].recheck?.check;
+    if (!check) throw new Error(`dueRecheck: ${step} is not a waiting step`);
+    const attempt = (await this.state(operationId)).steps[step]?.recheck_attempt ?? 1;
+    return this.publish('RecheckDue', operationId, { check, attempt });
   }
 
   nextRdsTimer(): number | undefined {

@@ -18,6 +18,12 @@ describe('ports and adapters', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('no Lambda handler imports the table of every step: each imports its own step module (tests/infra checks the bundles)', () => {
+    const table = /from\s+['"]\.\.\/lib\/steps(?:\/index)?['"]/;
+    const offenders = files('src/handlers').filter((f) => !f.endsWith('index.ts') && table.test(readFileSync(f, 'utf8')));
+    expect(offenders).toEqual([]);
+  });
+
   it('handlers stay thin: no handler file grows past a screen', () => {
     for (const f of files('src/handlers')) expect(readFileSync(f, 'utf8').split('\n').length, f).toBeLessThan(60);
   });

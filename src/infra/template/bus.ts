@@ -21,7 +21,7 @@ export function busAndForwarding({ names, params }: Ctx): Record<string, Cfn> {
       Properties: {
         Name: names.forwardRule,
         Description: 'Forwards the aws.rds events the pipeline steps consume to the pipeline bus',
-        EventPattern: forwardedRdsPattern(),
+        EventPattern: forwardedRdsPattern(params.resolved.DELETION_ALLOW_LIST),
         State: 'ENABLED',
         Targets: [{ Id: 'pipeline-bus', Arn: getAtt(ids.bus), RoleArn: getAtt(ids.forwardRole), ...targetDelivery() }],
       },

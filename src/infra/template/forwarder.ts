@@ -79,7 +79,7 @@ export function buildForwarder(input: ForwarderInput): Forwarder {
       Properties: {
         Name: n.rule,
         Description: `Forwards the aws.rds events the aurora-restore steps consume to the pipeline bus ${n.pipelineBus} in ${params.PIPELINE_REGION}`,
-        EventPattern: forwardedRdsPattern(),
+        EventPattern: forwardedRdsPattern(params.DELETION_ALLOW_LIST),
         State: 'ENABLED',
         Targets: [
           {

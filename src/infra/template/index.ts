@@ -7,7 +7,7 @@
  */
 import { SUBSCRIPTIONS } from '../../events/subscriptions';
 import { parseStageParams } from '../params';
-import { FUNCTION_NAMES, adaptersOf } from '../permissions';
+import { FUNCTION_NAMES, bundleWiring } from '../permissions';
 import { alarms, dashboard } from './alarms';
 import { busAndForwarding } from './bus';
 import { getAtt, ids, namesFor, ref, type Cfn } from './common';
@@ -62,11 +62,8 @@ export function buildInfrastructure(input: StageInput): Infrastructure {
   Object.assign(Resources, nightly(ctx), alarms(ctx), dashboard(ctx));
 
   const functions: Record<string, Cfn> = {};
-  const wiring: Record<string, string[]> = {};
-  for (const fn of FUNCTION_NAMES) {
-    functions[names.functionKey(fn)] = functionDefinition(ctx, fn);
-    wiring[`src/handlers/${fn}.ts`] = adaptersOf(fn);
-  }
+  for (const fn of FUNCTION_NAMES) functions[names.functionKey(fn)] = functionDefinition(ctx, fn);
+  const wiring: Record<string, string[]> = bundleWiring();
 
   const Outputs: Record<string, Cfn> = {
     EventBusName: { Value: ref(ids.bus) },

@@ -15,7 +15,7 @@ import { AwsEventBus } from './event-bus';
 import { AwsNotifier } from './notifier';
 import { AwsObjectStore } from './objects';
 import { AwsProfileStore } from './profiles';
-import { AwsMessageQueue } from './queue';
+import { AwsMessageQueue, QUEUE_CLIENT_OPTIONS } from './queue';
 import { AwsRds } from './rds';
 import { AwsSecrets } from './secrets';
 import { AwsRecheckScheduler } from './scheduler';
@@ -39,7 +39,7 @@ export const notifierAdapter: AwsAdapters['notifier'] = (c) => new AwsNotifier({
 export const secretsAdapter: AwsAdapters['secrets'] = (c) =>
   new AwsSecrets({ kmsKeyId: c.config.KMS_KEY_ID, client: new SecretsManagerClient(c.client()) });
 
-export const queueAdapter: AwsAdapters['queue'] = (c) => new AwsMessageQueue({ client: new SQSClient(c.client()) });
+export const queueAdapter: AwsAdapters['queue'] = (c) => new AwsMessageQueue({ client: new SQSClient({ ...c.client(), ...QUEUE_CLIENT_OPTIONS }) });
 
 export const objectsAdapter: AwsAdapters['objects'] = (c) => new AwsObjectStore({ client: new S3Client(c.client()) });
 

@@ -1,4 +1,4 @@
-import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { MessageQueue } from '../ports';
 import { sdkClientOptions } from './client-options';
 
@@ -18,16 +18,31 @@ export function queueUrlOf(queueArn: string): string {
   return `https://sqs.${region}.${domain}/${account}/${name}`;
 }
 
+/**
+ * The queue URL above is built, not returned by SQS, so the request must go to the client's own endpoint,
+ * not to the URL's host: by default the SDK sends a request that names a QueueUrl to that URL's host and
+ * ignores a configured endpoint (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_SQS: "this setting specifies the
+ * endpoint that is used for all service requests", "to support local endpoints, VPC endpoints, and
+ * third-party local AWS development environments", AWS SDKs and Tools reference guide, service-specific
+ * endpoints). `useQueueUrlAsEndpoint`: "Set this value to false to ignore the QueueUrl and use the client's
+ * resolved endpoint, which may be a custom endpoint" (@aws-sdk/client-sqs, QueueUrlInputConfig). Without a
+ * configured endpoint both are https://sqs.<region>.amazonaws.com: the function's queue is in its region.
+ */
+export const QUEUE_CLIENT_OPTIONS = { useQueueUrlAsEndpoint: false } as const;
+
 export interface AwsMessageQueueOptions {
   client?: SQSClient;
 }
 
-/** The function's own SQS queue, for handing records back (ChangeMessageVisibility). */
+/** "Valid values: 0 to 900. Maximum: 15 minutes." (SendMessage, DelaySeconds) */
+export const MAX_DELAY_SECONDS = 900;
+
+/** The function's own SQS queue: handing records back (ChangeMessageVisibility), delayed re-checks (SendMessage). */
 export class AwsMessageQueue implements MessageQueue {
   private readonly client: SQSClient;
 
   constructor(options: AwsMessageQueueOptions = {}) {
-    this.client = options.client ?? new SQSClient(sdkClientOptions({}));
+    this.client = options.client ?? new SQSClient({ ...sdkClientOptions({}), ...QUEUE_CLIENT_OPTIONS });
   }
 
   async changeVisibility(input: { queueArn: string; receiptHandle: string; seconds: number }): Promise<void> {
@@ -35,5 +50,11 @@ export class AwsMessageQueue implements MessageQueue {
     await this.client.send(
       new ChangeMessageVisibilityCommand({ QueueUrl: queueUrlOf(input.queueArn), ReceiptHandle: input.receiptHandle, VisibilityTimeout: seconds }),
     );
+  }
+
+  async sendDelayed(input: { queueArn: string; body: string; delaySeconds: number }): Promise<void> {
+    const delay = Math.round(input.delaySeconds);
+    if (!(delay >= 0 && delay <= MAX_DELAY_SECONDS)) throw new Error(`delaySeconds: expected 0 to ${MAX_DELAY_SECONDS} (SQS DelaySeconds), got ${input.delaySeconds}`);
+    await this.client.send(new SendMessageCommand({ QueueUrl: queueUrlOf(input.queueArn), MessageBody: input.body, DelaySeconds: delay }));
   }
 }

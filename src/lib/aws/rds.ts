@@ -66,11 +66,16 @@ export class AwsRds implements Rds {
   }
 
   async listAutomatedSnapshots(region: string, clusterId: string): Promise<SnapshotInfo[]> {
+    return this.listSnapshots(region, clusterId, 'automated');
+  }
+
+  async listManualSnapshots(region: string, clusterId?: string): Promise<SnapshotInfo[]> {
+    return this.listSnapshots(region, clusterId, 'manual');
+  }
+
+  private async listSnapshots(region: string, clusterId: string | undefined, type: 'automated' | 'manual'): Promise<SnapshotInfo[]> {
     const all: SnapshotInfo[] = [];
-    const pages = paginateDescribeDBClusterSnapshots(
-      { client: this.client(region) },
-      { DBClusterIdentifier: clusterId, SnapshotType: 'automated' },
-    );
+    const pages = paginateDescribeDBClusterSnapshots({ client: this.client(region) }, { ...(clusterId ? { DBClusterIdentifier: clusterId } : {}), SnapshotType: type });
     for await (const page of pages) for (const s of page.DBClusterSnapshots ?? []) all.push(toSnapshotInfo(s, region));
     // ISO-8601 UTC strings sort chronologically; newest first.
     return all.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));

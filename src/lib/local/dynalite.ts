@@ -11,7 +11,7 @@
  */
 import { createRequire } from 'node:module';
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,11 +21,11 @@ import {
   CreateTableCommand,
   DynamoDBClient,
   ScanCommand,
-  type AttributeValue,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { auditTableDefinition, stateTableDefinition } from '../tables';
+import { readTableSnapshot, storeBuffers, type Item, type TableSnapshot } from './table-snapshot';
 
 // dynalite ships CommonJS without type declarations.
 const dynalite = createRequire(import.meta.url)('dynalite') as (options: Record<string, unknown>) => Server;
@@ -46,16 +46,6 @@ export interface LocalDynamo {
   stop(): Promise<void>;
 }
 
-type Item = Record<string, AttributeValue>;
-
-/**
- * The snapshot file: raw AttributeValue items per table name, so numbers, sets and nulls round-trip
- * exactly (binary values are stored as Node's Buffer JSON and revived on load).
- */
-interface Snapshot {
-  version: 1;
-  tables: Record<string, Item[]>;
-}
 
 const BATCH_WRITE_LIMIT = 25;
 
@@ -112,22 +102,8 @@ export async function startLocalDynamo(options: LocalDynamoOptions): Promise<Loc
 }
 
 async function load(client: DynamoDBClient, file: string, tables: string[]): Promise<void> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw err;
-  }
-  let snapshot: Snapshot;
-  try {
-    snapshot = JSON.parse(text, reviveBuffers) as Snapshot;
-  } catch (err) {
-    throw new Error(`${file}: expected a JSON snapshot of the local tables (${(err as Error).message})`);
-  }
-  if (snapshot?.version !== 1 || typeof snapshot.tables !== 'object' || snapshot.tables === null) {
-    throw new Error(`${file}: expected {"version":1,"tables":{...}}`);
-  }
+  const snapshot = await readTableSnapshot(file);
+  if (!snapshot) return;
   for (const table of tables) {
     const items = snapshot.tables[table] ?? [];
     for (let i = 0; i < items.length; i += BATCH_WRITE_LIMIT) {
@@ -155,7 +131,7 @@ async function scanAll(client: DynamoDBClient, table: string): Promise<Item[]> {
 }
 
 async function save(client: DynamoDBClient, file: string, tables: string[]): Promise<void> {
-  const snapshot: Snapshot = { version: 1, tables: {} };
+  const snapshot: TableSnapshot = { version: 1, tables: {} };
   for (const table of tables) snapshot.tables[table] = await scanAll(client, table);
   await mkdir(dirname(file), { recursive: true });
   // Write beside the target, then rename (atomic on one file system): a crash never leaves half a file.
@@ -167,16 +143,4 @@ async function save(client: DynamoDBClient, file: string, tables: string[]): Pro
     await rm(temp, { force: true });
     throw err;
   }
-}
-
-/** JSON.stringify replacer: binary attribute values (Uint8Array) in the same shape as a Buffer's JSON. */
-function storeBuffers(_key: string, value: unknown): unknown {
-  return value instanceof Uint8Array ? { type: 'Buffer', data: Array.from(value) } : value;
-}
-
-/** JSON.parse reviver: turns `{"type":"Buffer","data":[...]}` (how Buffers stringify) back into bytes. */
-function reviveBuffers(_key: string, value: unknown): unknown {
-  const v = value as { type?: unknown; data?: unknown };
-  if (v && v.type === 'Buffer' && Array.isArray(v.data) && Object.keys(v).length === 2) return Buffer.from(v.data as number[]);
-  return value;
 }

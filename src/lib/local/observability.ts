@@ -11,14 +11,25 @@ const LEVELS = { DEBUG: 10, INFO: 20, WARN: 30, ERROR: 40, SILENT: 100 } as cons
  */
 export class FileLogger implements Logger {
   private readonly threshold: number;
-  constructor(private readonly options: { file?: string; level: keyof typeof LEVELS; clock: Pick<Clock, 'now'> }) {
+  constructor(
+    private readonly options: {
+      file?: string;
+      level: keyof typeof LEVELS;
+      clock: Pick<Clock, 'now'>;
+      /** Also sees each line written (and every WARN/ERROR line, whatever the level): the CLI's `--verbose`. */
+      onLine?: (line: { level: string; message: string; timestamp: string } & Record<string, unknown>) => void;
+    },
+  ) {
     this.threshold = LEVELS[options.level];
     if (options.file) mkdirSync(dirname(options.file), { recursive: true });
   }
   private write(level: Exclude<keyof typeof LEVELS, 'SILENT'>, message: string, extra?: Record<string, unknown>) {
-    if (!this.options.file || LEVELS[level] < this.threshold) return;
+    const written = Boolean(this.options.file) && LEVELS[level] >= this.threshold;
+    const seen = Boolean(this.options.onLine) && (LEVELS[level] >= LEVELS.WARN || LEVELS[level] >= this.threshold);
+    if (!written && !seen) return;
     const line = { level, message, timestamp: this.options.clock.now().toISOString(), ...(redactSecrets(extra ?? {}) as object) };
-    appendFileSync(this.options.file, `${JSON.stringify(line)}\n`);
+    if (written) appendFileSync(this.options.file!, `${JSON.stringify(line)}\n`);
+    if (seen) this.options.onLine!(line);
   }
   debug(m: string, e?: Record<string, unknown>) { this.write('DEBUG', m, e); }
   info(m: string, e?: Record<string, unknown>) { this.write('INFO', m, e); }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -6,7 +5,8 @@ import { EVENT_SOURCE } from '../../events/catalogue';
 import type { EventBridgeEnvelope } from '../../events/envelope';
 import { RDS_SOURCE } from '../../events/rds';
 import { SUBSCRIPTIONS, forwardedRdsPattern } from '../../events/subscriptions';
-import { configSchema, loadConfig, localEnvironment, type Config } from '../../schemas/config';
+import type { Config } from '../../schemas/config';
+import { localConfig, scenarioConfig } from './local-config';
 import { newOperationId } from '../../schemas/identifiers';
 import { isTerminal, type OperationState } from '../../schemas/operation-state';
 import { restoreRequest, type RestoreRequestInput } from '../../schemas/restore-request';
@@ -14,6 +14,7 @@ import { createHandlers } from '../../handlers';
 import { AuditLog } from '../audit-log';
 import { PgDatabaseAdmin } from '../db-admin';
 import type { Dependencies } from '../dependencies';
+import type { DatabaseAdmin, Logger } from '../ports';
 import { domainEvent } from '../../events/catalogue';
 import { StateStore } from '../state-store';
 import { LocalEventBus, LocalEventBusPort, JsonlArchive, InMemoryArchive } from './bus';
@@ -27,6 +28,7 @@ import { startLocalPostgres, seedDemoSchema, type LocalPostgres } from './pglite
 import { SimulatedRds, type RateLimit } from './rds';
 import { LocalRuntime, type RunSummary, type SqsLambdaHandler } from './runtime';
 import { DEFAULT_SCENARIO, type Scenario } from './scenario';
+import { DATA_FILES, ScenarioMismatchError, scenarioHash } from './data-files';
 import { LocalScheduler } from './scheduler';
 import { LocalSecrets } from './secrets';
 import { LocalObjectStore } from './objects';
@@ -35,8 +37,12 @@ import { LocalProfileStore } from './profiles';
 export interface LocalPipelineOptions {
   /** Folder where state persists between commands (tables, world, archive, outbox, secrets); in memory when absent. */
   dataDir?: string;
-  /** The world to start from when the data folder has none (or a different one). */
+  /** The world to start from when the data folder has none. A data folder holding another world is refused (ScenarioMismatchError) unless `reset`. */
   scenario?: Scenario;
+  /** Start the data folder afresh (deletes its operations, archive, outbox and world) when it holds another scenario. */
+  reset?: boolean;
+  /** Called for every line the pipeline logs at WARN or above (and INFO/DEBUG under LOG_LEVEL), e.g. throttling retries for `--verbose`. */
+  onLog?: (line: { level: string; message: string; timestamp: string } & Record<string, unknown>) => void;
   /** Configuration overrides (env var names), on top of the local defaults and the process environment. */
   env?: Record<string, string>;
   /** Called for every event on the pipeline bus (domain and RDS), for live timelines. */
@@ -72,7 +78,8 @@ interface SavedWorld {
   queues: ReturnType<LocalRuntime['toJSON']>;
 }
 
-const hashOf = (scenario: Scenario) => createHash('sha256').update(JSON.stringify(scenario)).digest('hex').slice(0, 16);
+const hashOf = scenarioHash;
+export { DATA_FILES, ScenarioMismatchError, scenarioHash };
 
 function wrapHandlers(handlers: Record<string, SqsLambdaHandler>, wrap?: (step: string, handler: SqsLambdaHandler) => SqsLambdaHandler) {
   return wrap ? Object.fromEntries(Object.entries(handlers).map(([step, h]) => [step, wrap(step, h)])) : handlers;
@@ -91,15 +98,7 @@ function applyingMasterPassword<T extends { modifyClusterMasterPassword(region: 
   return rds;
 }
 
-/** Configuration for the local runtime: local defaults, then the process environment, then explicit overrides. */
-export function localConfig(overrides: Record<string, string> = {}): Config {
-  const fromProcess: Record<string, string> = {};
-  for (const key of Object.keys(configSchema.shape)) {
-    const value = process.env[key];
-    if (value !== undefined && value !== '') fromProcess[key] = value;
-  }
-  return loadConfig({ ...localEnvironment(), ...fromProcess, ...overrides });
-}
+export { localConfig };
 
 /**
  * The whole pipeline on this machine: the same handlers and subscription table as on AWS, over a
@@ -121,7 +120,7 @@ export class LocalPipeline {
     readonly deps: Dependencies,
     readonly metrics: MemoryMetrics,
     private readonly dynamo: LocalDynamo,
-    private readonly postgres: LocalPostgres | undefined,
+    private readonly postgres: LazyPostgres,
     private readonly options: LocalPipelineOptions,
     private readonly scenarioHash: string,
   ) {}
@@ -137,28 +136,12 @@ export class LocalPipeline {
       if (existsSync(file)) {
         const candidate = JSON.parse(await readFile(file, 'utf8')) as SavedWorld;
         if (candidate.scenarioHash === scenarioHash) saved = candidate;
-        else await LocalPipeline.wipe(dir); // a data folder belongs to one scenario
+        else if (options.reset) await LocalPipeline.wipe(dir);
+        else throw new ScenarioMismatchError(dir); // a data folder belongs to one scenario; nothing is wiped unasked
       }
     }
 
-    // Cross-region copies use each target region's KMS key from the scenario (on AWS: TARGET_KMS_KEYS).
-    const targetKeys = Object.entries(scenario.regions)
-      .filter(([, r]) => r.kmsKeys?.length)
-      .map(([region, r]) => `${region}=${r.kmsKeys![0]}`)
-      .join(',');
-    // Restoring into a region other than the pipeline's needs its RDS events forwarded (TARGET_REGIONS): the
-    // local deployment forwards every region of the scenario, as docs/deploy.md tells a real one to.
-    const targetRegions = Object.keys(scenario.regions).filter((r) => r !== (options.env?.REGION ?? localConfig().REGION));
-    // Clones and point-in-time restores are allowed from the scenario's clusters that have backups.
-    const cloneSources = Object.values(scenario.regions).flatMap((r) => r.clusters.filter((c) => c.automatedSnapshots).map((c) => c.id));
-    const config = localConfig({
-      ...(targetKeys ? { TARGET_KMS_KEYS: targetKeys } : {}),
-      TARGET_REGIONS: targetRegions.join(','),
-      CLONE_SOURCE_CLUSTERS: cloneSources.join(','),
-      // Post-restore SQL may be read from the scenario's buckets (on AWS: HOOK_SOURCES, the s3:GetObject grant).
-      HOOK_SOURCES: Object.keys(scenario.buckets).map((b) => `${b}/`).join(','),
-      ...options.env,
-    });
+    const config = scenarioConfig(scenario, options.env);
     const clock = new VirtualClock({ start: new Date(saved?.clockMs ?? Date.parse(scenario.clockStart)) });
     const archive = dir ? new JsonlArchive(join(dir, 'archive.jsonl')) : new InMemoryArchive();
     const bus = new LocalEventBus({ clock, name: config.EVENT_BUS_NAME, region: config.REGION, archive });
@@ -168,34 +151,34 @@ export class LocalPipeline {
     // RDS puts its events on the default bus of their region; the deployment's forwarding rules (the pipeline
     // region's, and one per TARGET_REGIONS entry) send the ones the steps consume to the pipeline bus.
     const defaultBuses = new DefaultBuses({ clock, account: scenario.account });
-    for (const region of new Set([config.REGION, ...config.TARGET_REGIONS])) defaultBuses.forward(region, forwardedRdsPattern(), bus);
+    for (const region of new Set([config.REGION, ...config.TARGET_REGIONS])) defaultBuses.forward(region, forwardedRdsPattern(config.DELETION_ALLOW_LIST), bus);
     const rdsOptions = {
       clock,
       setTimer: (at: number, fn: () => void) => clock.setTimer(at, fn),
       emit: (envelope: EventBridgeEnvelope) => defaultBuses.put(envelope),
       rateLimit: options.rateLimit,
     };
-    const random = seededRandom(options.seed ?? 1);
+    // Each command of a data folder draws its own (reproducible) faults: the seed, moved on by the virtual time.
+    const random = seededRandom((options.seed ?? scenario.faults.seed) + (saved ? saved.clockMs % 2_147_483_647 : 0));
     const rds = saved
-      ? SimulatedRds.fromJSON(saved.rds, { ...rdsOptions, faults: undefined })
+      ? SimulatedRds.fromJSON(saved.rds, { ...rdsOptions, ...SimulatedRds.faultsOf(scenario, random) })
       : SimulatedRds.fromScenario(scenario, { ...rdsOptions, random });
     if (saved) scheduler.restore(saved.schedules);
 
-    const [dynamo, postgres] = await Promise.all([
-      startLocalDynamo({
-        stateTable: config.DYNAMODB_TABLE_NAME,
-        auditTable: config.AUDIT_TABLE_NAME,
-        snapshotFile: dir ? join(dir, 'dynamodb.json') : undefined,
-      }),
-      options.database ? Promise.resolve(undefined) : startLocalPostgres(),
-    ]);
-    if (postgres) await seedDemoSchema(postgres.pglite);
+    const dynamo = await startLocalDynamo({
+      stateTable: config.DYNAMODB_TABLE_NAME,
+      auditTable: config.AUDIT_TABLE_NAME,
+      snapshotFile: dir ? join(dir, 'dynamodb.json') : undefined,
+    });
+    // PGlite (seconds of WebAssembly start-up) starts only when a step first needs the database: a run shows
+    // its timeline at once, and runs that never reach setup-db-users never start it. With `database` (a real
+    // PostgreSQL server) there is nothing to start.
+    const postgres = new LazyPostgres(options.database);
     const secrets = new LocalSecrets({ dataDir: dir, region: config.REGION });
     await secrets.seedDefaults(scenario.appUserSecrets);
-    const dbHost = options.database ?? postgres!;
     const outbox = new LocalOutbox({ dataDir: dir, clock, onPublish: options.onNotification });
     const metrics = new MemoryMetrics();
-    const logger = new FileLogger({ file: dir ? join(dir, 'pipeline.log') : undefined, level: config.LOG_LEVEL, clock });
+    const logger = new FileLogger({ file: dir ? join(dir, 'pipeline.log') : undefined, level: config.LOG_LEVEL, clock, onLine: options.onLog });
 
     // The runtime (built below, over these dependencies) owns the queues the handlers hand records back to.
     let runtimeRef: LocalRuntime | undefined;
@@ -207,10 +190,13 @@ export class LocalPipeline {
       scheduler,
       notifier: outbox,
       secrets,
-      db: new PgDatabaseAdmin({ resolveHost: () => ({ host: dbHost.host, port: dbHost.port }), logger }),
+      db: postgres.admin(logger),
       objects: new LocalObjectStore(scenario.buckets),
       profiles: new LocalProfileStore(options.profilesFile ?? (dir ? join(dir, 'profiles.json') : undefined)),
-      queue: { changeVisibility: (input) => runtimeRef!.messageQueue.changeVisibility(input) },
+      queue: {
+        changeVisibility: (input) => runtimeRef!.messageQueue.changeVisibility(input),
+        sendDelayed: (input) => runtimeRef!.messageQueue.sendDelayed(input),
+      },
       dynamo: dynamo.client,
       logger,
       metrics,
@@ -223,6 +209,8 @@ export class LocalPipeline {
       handlers: wrapHandlers(createHandlers(() => handlerDeps), options.wrapHandler),
       faults,
       functionTimeoutMs: config.LAMBDA_TIMEOUT_SECONDS * 1000,
+      // The timeline sees a re-check within 15 minutes when it is armed (it travels on SQS, not the bus).
+      onDelayedMessage: options.onEvent ? (body) => options.onEvent!(JSON.parse(body)) : undefined,
       onInvocationError: (error, invocation) => logger.error('invocation failed', { ...invocation, error: String((error as Error)?.message ?? error) }),
     });
     runtimeRef = runtime;
@@ -235,16 +223,13 @@ export class LocalPipeline {
     return new LocalPipeline(config, scenario, clock, bus, runtime, rds, scheduler, outbox, store, audit, deps, metrics, dynamo, postgres, options, scenarioHash);
   }
 
-  /** Where the simulated clusters' database listens (PGlite, or the real server given as `database`). */
-  get databaseAddress(): { host: string; port: number } {
-    const d = this.options.database ?? this.postgres!;
-    return { host: d.host, port: d.port };
+  /** Where the simulated clusters' database listens (PGlite, started now if no step has needed it yet; or the real server given as `database`). */
+  databaseAddress(): Promise<{ host: string; port: number }> {
+    return this.postgres.address();
   }
 
   private static async wipe(dir: string): Promise<void> {
-    for (const f of ['world.json', 'dynamodb.json', 'archive.jsonl', 'outbox.jsonl', 'secrets.json', 'pipeline.log']) {
-      await rm(join(dir, f), { force: true });
-    }
+    for (const f of DATA_FILES) await rm(join(dir, f), { force: true });
   }
 
   /** The scenario's default request with the given overrides, validated (throws a zod error naming the field). */
@@ -253,17 +238,21 @@ export class LocalPipeline {
   }
 
   /** Puts `RestoreRequested` on the bus, as the CLI and the API do on AWS. Returns the operation id. */
-  async startRestore(request: RestoreRequestInput | Record<string, unknown>): Promise<string> {
+  async startRestore(request: RestoreRequestInput | Record<string, unknown>, operationId: string = newOperationId(this.clock.now())): Promise<string> {
     const valid = restoreRequest.parse(request);
-    const operationId = newOperationId(this.clock.now());
     await this.deps.bus.publish([domainEvent('RestoreRequested', operationId, this.clock.now(), { request: valid })]);
     return operationId;
   }
 
-  /** Runs the world until every given operation is terminal (or nothing more can happen). */
-  async runUntilTerminal(operationIds: string[], options: { maxVirtualMs?: number } = {}): Promise<RunSummary> {
+  /**
+   * Runs the world until every given operation is terminal (or nothing more can happen), or until `stop()`
+   * says so (an interrupted CLI): the runtime stops at a quiet instant (every invocation finished or asleep
+   * on the virtual clock) and the world is saved, so a later command resumes it.
+   */
+  async runUntilTerminal(operationIds: string[], options: { maxVirtualMs?: number; stop?: () => boolean } = {}): Promise<RunSummary> {
     const pending = new Set(operationIds);
     const notified = async () => {
+      if (options.stop?.()) return true;
       for (const m of await this.outbox.list()) pending.delete(m.attributes.operation_id);
       return pending.size === 0;
     };
@@ -312,14 +301,67 @@ export class LocalPipeline {
       schedules: this.scheduler.toJSON(),
       queues: this.runtime.toJSON(),
     };
-    const file = join(dir, 'world.json');
-    await writeFile(`${file}.tmp`, JSON.stringify(world));
-    await rename(`${file}.tmp`, file);
+    // The scenario first, then the world that names its hash: read-only commands find the folder's scenario.
+    await writeAtomically(join(dir, 'scenario.json'), JSON.stringify(this.scenario));
     await this.dynamo.save();
+    await writeAtomically(join(dir, 'world.json'), JSON.stringify(world));
   }
 
   async close(): Promise<void> {
-    await this.save();
-    await Promise.all([this.dynamo.stop(), this.postgres?.stop()]);
+    try {
+      await this.save();
+    } finally {
+      await Promise.all([this.dynamo.stop(), this.postgres.stop()]);
+    }
+  }
+}
+
+async function writeAtomically(file: string, text: string): Promise<void> {
+  const temp = `${file}.${process.pid}.tmp`;
+  await writeFile(temp, text);
+  await rename(temp, file);
+}
+
+/**
+ * PGlite, started on first use (the database port's first call), stopped with the pipeline; or the real
+ * PostgreSQL server given as `database` (nothing to start or stop).
+ */
+class LazyPostgres {
+  private started?: Promise<{ host: string; port: number; stop?: () => Promise<void> }>;
+
+  constructor(private readonly external?: { host: string; port: number }) {}
+
+  private get(): Promise<{ host: string; port: number; stop?: () => Promise<void> }> {
+    this.started ??= this.external
+      ? Promise.resolve({ host: this.external.host, port: this.external.port })
+      : startLocalPostgres().then(async (pg: LocalPostgres) => {
+          await seedDemoSchema(pg.pglite);
+          return { host: pg.host, port: pg.port, stop: () => pg.stop() };
+        });
+    return this.started;
+  }
+
+  /** Where it listens (PGlite starts now if it has not yet). */
+  async address(): Promise<{ host: string; port: number }> {
+    const { host, port } = await this.get();
+    return { host, port };
+  }
+
+  /** The DatabaseAdmin port over it: the same PgDatabaseAdmin as on AWS, dialing PGlite (or the real server). */
+  admin(logger: Logger): DatabaseAdmin {
+    let made: Promise<PgDatabaseAdmin> | undefined;
+    const admin = () =>
+      (made ??= this.get().then((pg) => new PgDatabaseAdmin({ resolveHost: () => ({ host: pg.host, port: pg.port }), logger })));
+    return {
+      configureUsers: async (endpoint, master, users) => (await admin()).configureUsers(endpoint, master, users),
+      verifyLogin: async (endpoint, user) => (await admin()).verifyLogin(endpoint, user),
+      disableLogins: async (endpoint, master, usernames) => (await admin()).disableLogins(endpoint, master, usernames),
+      runHook: async (endpoint, master, hook) => (await admin()).runHook(endpoint, master, hook),
+      runValidation: async (endpoint, master, validation, timeoutMs) => (await admin()).runValidation(endpoint, master, validation, timeoutMs),
+    };
+  }
+
+  async stop(): Promise<void> {
+    if (this.started) await (await this.started.catch(() => undefined))?.stop?.();
   }
 }

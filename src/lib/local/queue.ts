@@ -84,10 +84,11 @@ export class LocalQueue {
    * Sends a message; returns its id. With the duplicate-delivery fault, a second copy (its own
    * message id, as when EventBridge delivers an event twice) is enqueued too.
    */
-  send(body: string): string {
+  send(body: string, delayMs = 0): string {
     if (typeof body !== 'string') throw new Error(`body: expected a string, got ${typeof body}`);
-    const messageId = this.enqueue({ messageId: randomUUID(), body, sentAt: this.nowMs() });
-    if (this.faults.duplicateDelivery(this.name)) this.enqueue({ messageId: randomUUID(), body, sentAt: this.nowMs() });
+    if (!(delayMs >= 0)) throw new Error(`delayMs: expected a non-negative number, got ${delayMs}`);
+    const messageId = this.enqueue({ messageId: randomUUID(), body, sentAt: this.nowMs() }, delayMs);
+    if (this.faults.duplicateDelivery(this.name)) this.enqueue({ messageId: randomUUID(), body, sentAt: this.nowMs() }, delayMs);
     return messageId;
   }
 
@@ -208,8 +209,11 @@ export class LocalQueue {
     }
   }
 
-  private enqueue(input: { messageId: string; body: string; sentAt: number; deadLetterSource?: string }): string {
-    this.entries.push({ ...input, receiveCount: 0, visibleAt: this.nowMs() });
+  private enqueue(input: { messageId: string; body: string; sentAt: number; deadLetterSource?: string }, delayMs = 0): string {
+    const entry: Entry = { ...input, receiveCount: 0, visibleAt: this.nowMs() + delayMs };
+    // A delayed message (SQS DelaySeconds): a no-op timer tells the driver when it becomes visible.
+    if (delayMs > 0) entry.timerId = this.clock.setTimer(entry.visibleAt, () => {}, `delayed:${this.name}`);
+    this.entries.push(entry);
     return input.messageId;
   }
 

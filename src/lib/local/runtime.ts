@@ -41,6 +41,8 @@ export interface LocalRuntimeOptions {
   stallTimeoutMs?: number;
   /** Called when a handler throws (the whole batch stays in the queue). */
   onInvocationError?: (error: unknown, invocation: { step: string; messageIds: string[] }) => void;
+  /** Called when a step sends itself a delayed message (a re-check within 15 minutes), with its body. */
+  onDelayedMessage?: (body: string, delaySeconds: number) => void;
 }
 
 export interface StepQueues {
@@ -110,6 +112,7 @@ export class LocalRuntime {
   private readonly functionTimeoutMs: number;
   private readonly stallTimeoutMs: number;
   private readonly onInvocationError?: LocalRuntimeOptions['onInvocationError'];
+  private readonly onDelayedMessage?: LocalRuntimeOptions['onDelayedMessage'];
   private readonly pollers: Poller[] = [];
   private readonly counters: Record<string, StepCounters> = {};
   private readonly inFlight = new Set<Promise<void>>();
@@ -124,6 +127,7 @@ export class LocalRuntime {
     this.functionTimeoutMs = options.functionTimeoutMs ?? DEFAULT_FUNCTION_TIMEOUT_MS;
     this.stallTimeoutMs = options.stallTimeoutMs ?? 120_000;
     this.onInvocationError = options.onInvocationError;
+    this.onDelayedMessage = options.onDelayedMessage;
     const visibilityTimeoutMs = options.visibilityTimeoutMs ?? 6 * this.functionTimeoutMs;
     const deadLetterVisibilityMs = options.deadLetterVisibilityTimeoutMs ?? visibilityTimeoutMs;
     const maxReceiveCount = options.maxReceiveCount ?? 5;
@@ -190,6 +194,17 @@ export class LocalRuntime {
       if (!queue.changeVisibility(receiptHandle, seconds * 1000)) {
         throw Object.assign(new Error(`The receipt handle ${receiptHandle} is not valid for this message.`), { name: 'ReceiptHandleIsInvalid' });
       }
+      this.wake();
+    },
+    sendDelayed: async ({ queueArn, body, delaySeconds }) => {
+      const queue = this.pollers.find((p) => p.arn === queueArn)?.queue;
+      if (!queue) throw Object.assign(new Error(`The specified queue ${queueArn} does not exist.`), { name: 'QueueDoesNotExist' });
+      // "Valid values: 0 to 900. Maximum: 15 minutes." (SQS SendMessage, DelaySeconds)
+      if (!(Number.isInteger(delaySeconds) && delaySeconds >= 0 && delaySeconds <= 900)) {
+        throw Object.assign(new Error(`Value ${delaySeconds} for parameter DelaySeconds is invalid. Reason: Must be >= 0 and <= 900.`), { name: 'InvalidParameterValue' });
+      }
+      queue.send(body, delaySeconds * 1000);
+      this.onDelayedMessage?.(body, delaySeconds);
       this.wake();
     },
   };

@@ -28,8 +28,8 @@ const engine = z.enum(['aurora-postgresql', 'aurora-mysql'], {
 });
 
 const instanceSchema = z.strictObject({
-  id: clusterIdentifier.describe('DB instance identifier'),
-  instanceClass: instanceClass.default('db.r6g.large').describe('DB instance class, e.g. db.r6g.large'),
+  id: clusterIdentifier.check(z.describe('DB instance identifier')),
+  instanceClass: z._default(instanceClass, 'db.r6g.large').describe('DB instance class, e.g. db.r6g.large'),
   status: z
     .enum(['available', 'creating', 'modifying'], { error: (i) => `expected available, creating or modifying, got ${JSON.stringify(i.input)}` })
     .default('available')
@@ -44,16 +44,17 @@ const automatedSnapshotsSchema = z.strictObject({
 });
 
 const manualSnapshotSchema = z.strictObject({
-  id: snapshotIdentifier
-    .refine((s) => !s.startsWith('rds:'), 'expected a manual snapshot id without the "rds:" prefix (reserved for automated snapshots)')
-    .describe('Manual cluster snapshot identifier'),
-  createdAt: isoTimestamp.optional().describe('Snapshot time (default: one hour before the clock start)'),
+  id: snapshotIdentifier.check(
+    z.refine((s: string) => !s.startsWith('rds:'), 'expected a manual snapshot id without the "rds:" prefix (reserved for automated snapshots)'),
+    z.describe('Manual cluster snapshot identifier'),
+  ),
+  createdAt: z.optional(isoTimestamp).describe('Snapshot time (default: one hour before the clock start)'),
   kmsKeyId: z.string().min(1).optional().describe("KMS key the snapshot is encrypted with (default: the region's first key; unencrypted when the region has none)"),
   tags,
 });
 
 const clusterSchema = z.strictObject({
-  id: clusterIdentifier.describe('DB cluster identifier'),
+  id: clusterIdentifier.check(z.describe('DB cluster identifier')),
   engine: engine.describe('Aurora engine'),
   engineVersion: z.string().min(1).optional().describe("Engine version (default: the region's default, 16.4 for PostgreSQL, 8.0.mysql_aurora.3.08.0 for MySQL)"),
   status: z
@@ -113,7 +114,7 @@ export const scenarioSchema = z
       .array(z.string().regex(/^[A-Za-z](?:[A-Za-z0-9]|-(?!-))*(?:\*|(?<!-))$/, 'expected a cluster id, or a prefix ending in * (e.g. aurora-staging-new-*)'))
       .default([])
       .describe('Cluster ids (or prefixes ending in *) whose restore ends in status failed (RDS-EVENT-0354)'),
-    clockStart: isoTimestamp.default(DEFAULT_CLOCK_START).describe('Virtual time at which the scenario starts'),
+    clockStart: z._default(isoTimestamp, DEFAULT_CLOCK_START).describe('Virtual time at which the scenario starts'),
     faults: z
       .strictObject({
         seed: z.number().int('expected a whole number').default(1).describe('Seed of the pseudo-random fault generator (same seed, same faults)'),
@@ -125,7 +126,7 @@ export const scenarioSchema = z
       })
       .prefault({})
       .describe('Fault injection for chaos runs (all off by default)'),
-    request: restoreRequest.optional().describe('The restore request `start` uses when none is given'),
+    request: z.optional(restoreRequest).describe('The restore request `start` uses when none is given'),
     buckets: z
       .record(z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected an S3 bucket name'), z.string().min(1))
       .default({})

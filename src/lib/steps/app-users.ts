@@ -5,7 +5,7 @@
  * (`{username, password}`) or several (`[...]` or `{users: [...]}`), given the request's role on its schemas
  * and database. Errors name the secret and the field, never a value.
  */
-import { z } from 'zod';
+import * as z from '../../schemas/zod';
 import { privilegesOf, type AppUserGrant } from '../../schemas/refresh-settings';
 import { describeIssues } from '../../schemas/restore-request';
 import { PipelineError } from '../errors';
@@ -19,17 +19,28 @@ export interface ResolvedUser {
   role: string;
 }
 
-const credentials = z.object({ username: z.string().min(1).max(63), password: z.string().min(8) });
-const legacyApp = credentials.extend({
-  database: z.string().min(1).max(63).default('postgres'),
-  privileges: z.array(z.enum(['SELECT', 'INSERT', 'UPDATE', 'DELETE'])).default(['SELECT', 'INSERT', 'UPDATE', 'DELETE']),
+const name = z.string().check(z.minLength(1), z.maxLength(63));
+const credentials = z.object({ username: name, password: z.string().check(z.minLength(8)) });
+const legacyApp = z.extend(credentials, {
+  database: z._default(name, 'postgres'),
+  privileges: z._default(z.array(z.enum(['SELECT', 'INSERT', 'UPDATE', 'DELETE'])), ['SELECT', 'INSERT', 'UPDATE', 'DELETE']),
 });
-const userList = z.union([z.array(credentials).min(1), z.object({ users: z.array(credentials).min(1) }).transform((o) => o.users), credentials.transform((c) => [c])]);
+const userList = z.union([
+  z.array(credentials).check(z.minLength(1)),
+  z.pipe(
+    z.object({ users: z.array(credentials).check(z.minLength(1)) }),
+    z.transform((o: { users: { username: string; password: string }[] }) => o.users),
+  ),
+  z.pipe(
+    credentials,
+    z.transform((c: { username: string; password: string }) => [c]),
+  ),
+]);
 
 export async function readAppUsers(ctx: StepContext): Promise<ResolvedUser[]> {
   const { deps } = ctx;
   const grants = ctx.state.parameters.app_users;
-  const read = async <T>(name: string, schema: z.ZodType<T>): Promise<T> => {
+  const read = async <T>(name: string, schema: z.ZodMiniType<T>): Promise<T> => {
     const raw = await ctx.retry(() => deps.secrets.getJson(name));
     const parsed = schema.safeParse(raw);
     if (!parsed.success) throw new PipelineError('SecretNotFound', `secret ${name} is not as expected: ${describeIssues(parsed.error)}`);

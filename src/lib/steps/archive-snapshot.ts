@@ -1,5 +1,6 @@
 import { isFault } from '../errors';
 import type { Step, StepResult } from '../step-runner';
+import { applyFinalSnapshotRetention } from './retention';
 
 /**
  * archive-snapshot: the copied snapshot was only needed for the restore; it is deleted unless the
@@ -26,6 +27,7 @@ export const archiveSnapshot: Step = {
           });
       }
     }
+    const retention = await applyFinalSnapshotRetention(ctx);
     return {
       kind: 'done',
       event: ctx.event('RestoreSucceeded', {
@@ -37,7 +39,7 @@ export const archiveSnapshot: Step = {
       status: 'USERS_CONFIGURED',
       next: 'sns-notification',
       patch: { snapshot_details: { archive } },
-      audit: { type: archive === 'deleted' ? 'SNAPSHOT_DELETED' : archive === 'retained' ? 'SNAPSHOT_RETAINED' : 'SNAPSHOT_NOT_COPIED', details: { snapshot_id: s.target_snapshot_id ?? null } },
+      audit: { type: archive === 'deleted' ? 'SNAPSHOT_DELETED' : archive === 'retained' ? 'SNAPSHOT_RETAINED' : 'SNAPSHOT_NOT_COPIED', details: { snapshot_id: s.target_snapshot_id ?? null, final_snapshots_deleted: retention.deleted } },
     };
   },
 };

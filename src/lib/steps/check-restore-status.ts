@@ -1,53 +1,67 @@
-import type { Config } from '../../schemas/config';
+import { RDS_EVENT_IDS } from '../../events/rds';
 import { isFault } from '../errors';
 import { OPERATION_TAG, creationTags } from '../tags';
 import { readerInstanceId } from './names';
 import type { Step, StepContext, StepResult } from '../step-runner';
+import { currentPhase, eventTime, phaseWaiting, recordPhaseEnd } from './phase-wait';
 
-/** How often the wait is re-checked; also when a check cannot be made now. */
-const RECHECK = { check: 'restore', delaySeconds: (c: Config) => c.SAFETY_RECHECK_SECONDS } as const;
+const CHECK = 'restore' as const;
 
 /** Cluster and instance states a restore does not come back from. */
 export const FAILED_STATES = ['failed', 'inaccessible-encryption-credentials', 'inaccessible-encryption-credentials-recoverable', 'incompatible-parameters', 'incompatible-restore', 'storage-full'];
 
 /**
- * check-restore-status: woken by RDS created/failed events for the cluster and its writer, and by
- * safety-net re-checks. The restore is two RDS lifecycles in a row: the cluster, then — once the cluster
- * is available, as RDS requires — its writer instance, created here (tagged with the operation; a
- * repeat finds its own instance). There is no "cluster available" event: availability is confirmed with
- * DescribeDBClusters and DescribeDBInstances before moving on.
+ * check-restore-status: woken by RDS created/failed events for the cluster and its writer, by a check at
+ * the expected end of each phase (this target's history, phase-wait.ts) and by the safety net. The
+ * restore is two RDS lifecycles in a row: the cluster, then — once the cluster is available, as RDS
+ * requires — its writer instance, created here (tagged with the operation; a repeat finds its own
+ * instance). The cluster's availability and endpoint are read with DescribeDBClusters.
+ *
+ * RDS calls are spent only where they decide something: the started event makes none (the restore was
+ * just asked for); a writer that is not yet a member of the cluster is created without describing it
+ * first (CreateDBInstance answers DBInstanceAlreadyExists for a repeat); and RDS's own "DB instance
+ * created" event for the writer, sent after it was created, is taken as the fact it states — no
+ * DescribeDBInstances to confirm it.
  */
 export const checkRestoreStatus: Step = {
   name: 'check-restore-status',
   mode: 'wait',
-  recheck: RECHECK,
+  recheck: { check: CHECK, delaySeconds: (c) => c.SAFETY_RECHECK_SECONDS },
   triggers: ['ClusterRestoreStarted'],
 
   async run(ctx): Promise<StepResult> {
-    const { state, deps } = ctx;
+    const { state, deps, trigger } = ctx;
     const region = state.parameters.target_region;
     const clusterId = state.restore_details.cluster_id;
     const instanceId = state.restore_details.instance_id;
     if (!clusterId || !instanceId) throw new Error('restore details missing: restore-snapshot has not recorded them');
+    if (trigger.kind === 'domain' && trigger.event.type === 'ClusterRestoreStarted') {
+      return phaseWaiting(ctx, CHECK, 'restore-cluster', trigger.event.detail.occurredAt, { type: 'RESTORE_PENDING', details: { cluster_id: clusterId } });
+    }
+    const phase = currentPhase(ctx) ?? { name: 'restore-cluster' as const, started_at: state.steps['check-restore-status']?.started_at ?? ctx.now.toISOString() };
     const cluster = await ctx.retry(() => deps.rds.describeCluster(region, clusterId));
     if (!cluster) return { kind: 'failed', code: 'RestoreFailed', message: `cluster ${clusterId} no longer exists in ${region}` };
     if (FAILED_STATES.includes(cluster.status)) {
       return { kind: 'failed', code: 'RestoreFailed', message: `cluster ${clusterId} in ${region} ended ${cluster.status}` };
     }
-    const waiting = (audit: Record<string, unknown>): StepResult => ({
-      kind: 'waiting',
-      check: RECHECK.check,
-      delaySeconds: RECHECK.delaySeconds(deps.config),
-      audit: { type: 'RESTORE_PENDING', details: { cluster_status: cluster.status, ...audit } },
-    });
-    if (cluster.status !== 'available' && !cluster.members.includes(instanceId)) return waiting({ instance_status: null });
-
-    let instance = await ctx.retry(() => deps.rds.describeInstance(region, instanceId));
-    if (!instance) {
+    const waiting = (name: 'restore-cluster' | 'create-writer', startedAt: string, audit: Record<string, unknown>) =>
+      phaseWaiting(ctx, CHECK, name, startedAt, { type: 'RESTORE_PENDING', details: { cluster_status: cluster.status, ...audit } });
+    if (!cluster.members.includes(instanceId)) {
+      if (cluster.status !== 'available') return waiting('restore-cluster', phase.started_at, { instance_status: null });
+      await recordPhaseEnd(ctx, 'restore-cluster', eventTime(ctx, clusterId));
+      // The writer and the readers the request asks for (cluster.readers) are created together.
       const created = await createInstances(ctx, clusterId, [instanceId, ...readersOf(ctx, clusterId)]);
       if (created !== 'created') return created;
-      return waiting({ instance_status: 'creating', writer_created: instanceId });
+      return waiting('create-writer', deps.clock.now().toISOString(), { instance_status: 'creating', writer_created: instanceId });
     }
+    const writerPhase = phase.name === 'create-writer' ? phase.started_at : deps.clock.now().toISOString();
+    const createdEvent =
+      trigger.kind === 'rds' &&
+      trigger.detail.EventID === RDS_EVENT_IDS.instanceCreated &&
+      trigger.detail.SourceIdentifier.toLowerCase() === instanceId.toLowerCase() &&
+      Date.parse(trigger.detail.Date) >= Date.parse(writerPhase);
+    const instance = createdEvent ? { status: 'available', tags: { [OPERATION_TAG]: state.operation_id } } : await ctx.retry(() => deps.rds.describeInstance(region, instanceId));
+    if (!instance) return waiting('create-writer', writerPhase, { instance_status: null });
     if (instance.tags[OPERATION_TAG] !== state.operation_id) {
       return { kind: 'failed', code: 'TargetExists', message: `instance ${instanceId} exists in ${region} and was not made by this operation` };
     }
@@ -61,12 +75,13 @@ export const checkRestoreStatus: Step = {
     if (missingReaders.length) {
       const created = await createInstances(ctx, clusterId, missingReaders);
       if (created !== 'created') return created;
-      return waiting({ instance_status: instance.status, readers_created: missingReaders });
+      return waiting('create-writer', writerPhase, { instance_status: instance.status, readers_created: missingReaders });
     }
     const failedReader = readers.find((x) => x && FAILED_STATES.includes(x.status));
     if (failedReader) return { kind: 'failed', code: 'RestoreFailed', message: `reader instance ${failedReader.instanceId} in ${region} ended ${failedReader.status}` };
     const readersReady = readers.every((x) => x?.status === 'available');
     if (cluster.status === 'available' && instance.status === 'available' && readersReady && cluster.endpoint) {
+      await recordPhaseEnd(ctx, 'create-writer', eventTime(ctx, instanceId));
       return {
         kind: 'done',
         event: ctx.event('ClusterAvailable', {
@@ -90,7 +105,7 @@ export const checkRestoreStatus: Step = {
         audit: { type: 'CLUSTER_AVAILABLE', details: { cluster_id: clusterId, writer_endpoint: cluster.endpoint } },
       };
     }
-    return waiting({ instance_status: instance.status });
+    return waiting('create-writer', writerPhase, { instance_status: instance.status });
   },
 };
 

@@ -1,26 +1,27 @@
-import type { SQSRecord } from 'aws-lambda';
 import type { AnyStepName } from '../../schemas/steps';
-import type { Dependencies } from '../dependencies';
-import { runStep, type Step } from '../step-runner';
 import { archiveSnapshot } from './archive-snapshot';
 import { checkCopyStatus } from './check-copy-status';
 import { checkDeleteStatus } from './check-delete-status';
 import { checkRestoreStatus } from './check-restore-status';
 import { copySnapshot } from './copy-snapshot';
 import { deleteRds } from './delete-rds';
-import { enforceDeadline, handleDeadLetter } from './guards';
+import { handleDeadLetter } from './dead-letter';
+import { enforceDeadline } from './watchdog';
 import { restoreSnapshot } from './restore-snapshot';
 import { setupDbUsers } from './setup-db-users';
 import { snapshotCheck } from './snapshot-check';
 import { retireCluster } from './retire-cluster';
-import { swapIn, swapOut } from './swap';
+import { swapIn } from './swap-in';
+import { swapOut } from './swap-out';
 import { notifyOutcome } from './sns-notification';
+import { viaRunner, type RecordProcessor } from './processor';
 
-export type RecordProcessor = (deps: Dependencies, record: SQSRecord) => Promise<void>;
+export type { RecordProcessor } from './processor';
 
-const viaRunner = (step: Step): RecordProcessor => (deps, record) => runStep(step, deps, record);
-
-/** What each queue's records are processed by: the nine step definitions and three special processors. */
+/**
+ * What each queue's records are processed by: the step definitions and three special processors. For the
+ * local runtime and tests only: a Lambda handler imports its own step (src/handlers/<step>.ts), never this table.
+ */
 export const PROCESSORS: Record<AnyStepName, RecordProcessor> = {
   'snapshot-check': viaRunner(snapshotCheck),
   'copy-snapshot': viaRunner(copySnapshot),

@@ -1,6 +1,6 @@
 import { deletionVerdict } from '../safety';
 import type { Step, StepResult } from '../step-runner';
-import { startDeletion } from './delete-rds';
+import { startDeletion } from './deletion';
 import { finalSnapshotId } from './names';
 
 /**
@@ -40,7 +40,7 @@ export const retireCluster: Step = {
     const notYet = await startDeletion(ctx, old, finalId);
     return {
       kind: 'done',
-      event: ctx.event('ClusterDeletionStarted', { clusterId: old.clusterId, region: p.target_region as never, finalSnapshotId: finalId, retiring: true }),
+      event: ctx.event('ClusterDeletionStarted', { clusterId: old.clusterId, region: p.target_region as never, finalSnapshotId: finalId, retiring: true, instances: old.members.length }),
       status: 'RETIRING_OLD_CLUSTER',
       next: 'check-delete-status',
       patch: { restore_details: { final_snapshot_id: finalId, instances_not_yet_deleted: notYet } },

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from '../../schemas/zod';
 import { describeIssues } from '../../schemas/restore-request';
 import { PipelineError, classifyError } from '../errors';
 import type { DbCredentials, DbEndpoint } from '../ports';
@@ -8,14 +8,14 @@ import { readAppUsers, type ResolvedUser } from './app-users';
 import { endpointAfterRename, masterSecretName } from './names';
 import { PostRestoreFailure, runPostRestore } from './post-restore';
 
-const masterCredentials = z.object({ username: z.string().min(1).max(63), password: z.string().min(8) });
+const masterCredentials = z.object({ username: z.string().check(z.minLength(1), z.maxLength(63)), password: z.string().check(z.minLength(8)) });
 
 /** RDS master passwords: printable ASCII except / " @ and space; alphanumerics are always safe. */
 export function newMasterPassword(): string {
   return randomBytes(24).toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, 28).padEnd(28, 'x');
 }
 
-export async function readSecret<T>(ctx: StepContext, name: string, schema: z.ZodType<T>): Promise<T> {
+export async function readSecret<T>(ctx: StepContext, name: string, schema: z.ZodMiniType<T>): Promise<T> {
   const raw = await ctx.retry(() => ctx.deps.secrets.getJson(name));
   const parsed = schema.safeParse(raw);
   // The issues name fields only; a secret's values never reach an error message.

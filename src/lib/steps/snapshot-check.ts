@@ -3,8 +3,8 @@ import { restoreRequest } from '../../schemas/restore-request';
 import { newOperationState, parametersFrom } from '../../schemas/operation-state';
 import type { SnapshotInfo } from '../ports';
 import type { Step, StepContext, StepResult } from '../step-runner';
-import { replacementProblem } from '../safety';
-import { engineProblem, requestConfigProblem } from '../request-checks';
+import { engineProblem, replacementProblem, requestProblem } from '../safety';
+import { clusterEngineProblem, requestConfigProblem } from '../request-checks';
 import { deadlineScheduleName } from './names';
 
 /**
@@ -37,6 +37,8 @@ export const snapshotCheck: Step = {
     const p = state.parameters;
     const id = state.operation_id;
 
+    const refused = requestProblem(p, deps.config);
+    if (refused) return { kind: 'failed', ...refused };
     const lock = await store.acquireLock(p.target_region, p.target_cluster_id, id, ctx.now);
     if (!lock.acquired) {
       return {
@@ -63,8 +65,8 @@ export const snapshotCheck: Step = {
     });
 
     // Pre-flight: what this deployment does not allow (SQL sources, user secrets, tags) fails now.
-    const refused = requestConfigProblem(p, deps.config);
-    if (refused) return { kind: 'failed', code: 'InvalidRequest', message: refused };
+    const notAllowed = requestConfigProblem(p, deps.config);
+    if (notAllowed) return { kind: 'failed', code: 'InvalidRequest', message: notAllowed };
     // Pre-flight: a target that may not be replaced fails now, before anything is copied.
     const existing = await ctx.retry(() => deps.rds.describeCluster(p.target_region, p.target_cluster_id));
     const problem = existing && replacementProblem(existing, p.delete_existing, deps.config, p.strategy);
@@ -78,7 +80,9 @@ export const snapshotCheck: Step = {
         : `automated snapshot of ${p.source_cluster_id}${p.source_snapshot_date ? ` taken on ${p.source_snapshot_date}` : ''}`;
       return { kind: 'failed', code: 'SnapshotNotFound', message: `found no ${what} in ${p.source_region}` };
     }
-    const engineRefused = engineProblem(p, snapshot.engine);
+    const unsupported = engineProblem(snapshot);
+    if (unsupported) return { kind: 'failed', ...unsupported };
+    const engineRefused = clusterEngineProblem(p, snapshot.engine);
     if (engineRefused) return { kind: 'failed', code: 'InvalidRequest', message: engineRefused };
     if (snapshot.status !== 'available') {
       return {
@@ -139,8 +143,10 @@ async function validateSourceCluster(ctx: StepContext): Promise<StepResult> {
       message: `cluster ${cluster.clusterId} is not on CLONE_SOURCE_CLUSTERS: the pipeline clones or restores to a point in time only the live clusters listed there`,
     };
   }
+  const unsupported = engineProblem(cluster);
+  if (unsupported) return { kind: 'failed', ...unsupported };
   if (cluster.status !== 'available') return { kind: 'failed', code: 'SourceNotRestorable', message: `cluster ${cluster.clusterId} is ${cluster.status}, expected available` };
-  const engineRefused = engineProblem(p, cluster.engine);
+  const engineRefused = clusterEngineProblem(p, cluster.engine);
   if (engineRefused) return { kind: 'failed', code: 'InvalidRequest', message: engineRefused };
   if (source === 'clone' && cluster.members.length === 0) {
     return { kind: 'failed', code: 'SourceNotRestorable', message: `cluster ${cluster.clusterId} has no DB instance: Aurora clones only clusters with at least one` };

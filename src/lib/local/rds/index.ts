@@ -115,13 +115,16 @@ export class SimulatedRds {
     scenario: Scenario,
     options: Omit<SimulatedRdsOptions, 'world' | 'faults' | 'eventFaults'> & { random: () => number },
   ): SimulatedRds {
+    return new SimulatedRds({ ...options, world: buildWorld(scenario), ...SimulatedRds.faultsOf(scenario, options.random) });
+  }
+
+  /** The API and event faults a scenario asks for, drawn from `random`. */
+  static faultsOf(scenario: Scenario, random: () => number): Pick<SimulatedRdsOptions, 'faults' | 'eventFaults'> {
     const f = scenario.faults;
-    return new SimulatedRds({
-      ...options,
-      world: buildWorld(scenario),
-      faults: { throttleRate: f.throttleRate, transientRate: f.transientRate, random: options.random },
-      eventFaults: { dropRate: f.eventDropRate, duplicateRate: f.eventDuplicateRate, lateMaxMs: f.eventLateMaxSeconds * 1000, random: options.random },
-    });
+    return {
+      faults: { throttleRate: f.throttleRate, transientRate: f.transientRate, random },
+      eventFaults: { dropRate: f.eventDropRate, duplicateRate: f.eventDuplicateRate, lateMaxMs: f.eventLateMaxSeconds * 1000, random },
+    };
   }
 
   /** Restores a simulator saved with `toJSON`, re-arming the timers of in-progress lifecycles and late events. */

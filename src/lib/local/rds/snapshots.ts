@@ -14,11 +14,46 @@ function snapshotRef(ref: string): { region?: string; id: string } {
   return { region: parts[3], id: idKey(parts.slice(6).join(':')) };
 }
 
+/**
+ * How a copy's PercentProgress moves, as RDS reports it: whole percents, at 0 for a while before it
+ * moves (the copy is set up, and a cross-Region copy transfers before it counts), then at a rate that is
+ * not constant (four stretches of equal time, each with its own share of the work), and never 100 before
+ * the copy is available. Drawn per copy from a hash of its identifier and start, so a run is reproducible
+ * and no other draw of the simulator shifts. Only the documented shape is modelled — 0 to 100 in whole
+ * percents — not any predictor's assumption: the plateau and the uneven stretches are there to be hard.
+ */
+export function copyProgressShape(snapshotId: string, startedAtMs: number): { zeroFraction: number; shares: number[] } {
+  let h = 2166136261;
+  for (const ch of `${snapshotId}@${startedAtMs}`) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
+  const next = () => {
+    h = Math.imul(h ^ (h >>> 15), 2246822507) >>> 0;
+    h = Math.imul(h ^ (h >>> 13), 3266489909) >>> 0;
+    return ((h ^= h >>> 16) >>> 0) / 4294967296;
+  };
+  const zeroFraction = 0.05 + next() * 0.3;
+  const weights = [0, 0, 0, 0].map(() => 0.4 + next() * 1.6);
+  const total = weights.reduce((a, b) => a + b, 0);
+  return { zeroFraction, shares: weights.map((w) => w / total) };
+}
+
+/** The fraction done (0..1) at `u` (0..1) of the copy's time, for a shape. */
+export function copyFractionAt(shape: { zeroFraction: number; shares: number[] }, u: number): number {
+  if (u <= shape.zeroFraction) return 0;
+  const v = Math.min(1, (u - shape.zeroFraction) / (1 - shape.zeroFraction)) * shape.shares.length;
+  let done = 0;
+  for (let i = 0; i < shape.shares.length; i++) {
+    if (v >= i + 1) done += shape.shares[i];
+    else return done + shape.shares[i] * (v - i);
+  }
+  return done;
+}
+
 function percentProgress(plane: Plane, s: SnapshotRecord): number {
   if (s.status === 'available') return 100;
   if (s.status !== 'copying' || s.startedAtMs === undefined || s.completesAtMs === undefined) return 0;
   const span = Math.max(1, s.completesAtMs - s.startedAtMs);
-  return Math.min(99, Math.floor(((plane.nowMs() - s.startedAtMs) / span) * 100));
+  const u = (plane.nowMs() - s.startedAtMs) / span;
+  return Math.min(99, Math.floor(copyFractionAt(copyProgressShape(s.snapshotId, s.startedAtMs), u) * 100));
 }
 
 function snapshotOutput(plane: Plane, region: string, s: SnapshotRecord) {
