@@ -75,6 +75,7 @@ export type ResourceRef =
   | 'cluster-secrets'
   | 'hook-objects'
   | 'profile-parameters'
+  | 'profile-path'
   | 'pipeline-key'
   | 'rds-keys'
   | 'rds-clusters'
@@ -224,7 +225,7 @@ export const CALL_GRANTS: Record<PortCall, Grant[]> = {
   ],
   // Saved refresh profiles: String parameters under PROFILES_PATH (no secret values, so no KMS key).
   'profiles.get': [{ actions: ['ssm:GetParameter'], on: 'profile-parameters' }],
-  'profiles.list': [{ actions: ['ssm:GetParametersByPath'], on: 'profile-parameters' }],
+  'profiles.list': [{ actions: ['ssm:GetParametersByPath'], on: 'profile-path' }],
   // Handing a record back: only on the queue(s) the function itself consumes.
   'queue.changeVisibility': [{ actions: ['sqs:ChangeMessageVisibility'], on: 'own-queues' }],
   // A re-check within 15 minutes: a delayed message to the function's own step queue (src/lib/recheck.ts).

@@ -60,13 +60,12 @@ export function resourcesOf(ctx: Ctx, fn: FunctionName, on: ResourceRef): { reso
       // `bucket/prefix/` → the objects under it. None configured: no statement (post-restore SQL is refused by snapshot-check).
       return { resources: params.resolved.HOOK_SOURCES.map((loc) => sub(`arn:${partition}:s3:::${loc}*`)) };
     case 'profile-parameters':
-      // GetParameter authorizes the parameter, GetParametersByPath the path itself (the parameter ARN of the path).
-      return {
-        resources: [
-          sub(`arn:${partition}:ssm:${region}:${account}:parameter${params.resolved.PROFILES_PATH}*`),
-          sub(`arn:${partition}:ssm:${region}:${account}:parameter${params.resolved.PROFILES_PATH.replace(/\/$/, '')}`),
-        ],
-      };
+      // The profiles' parameters `<PROFILES_PATH><name>`, nothing else: GetParameter "authorize[s] against the
+      // parameters named in the request" (Parameter Store, how it authorizes parameter retrieval).
+      return { resources: [sub(`arn:${partition}:ssm:${region}:${account}:parameter${params.resolved.PROFILES_PATH}*`)] };
+    case 'profile-path':
+      // GetParametersByPath "authorizes against the path in the request rather than against the parameters it returns".
+      return { resources: [sub(`arn:${partition}:ssm:${region}:${account}:parameter${params.resolved.PROFILES_PATH.replace(/\/$/, '')}`)] };
     case 'cluster-secrets':
       return { resources: [secret(masterSecretName('*'))] };
     case 'pipeline-key':
