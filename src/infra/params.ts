@@ -42,6 +42,10 @@ export const PASSED_CONFIG = [
   'AUDIT_TTL_DAYS',
   'FINAL_SNAPSHOT_RETENTION_COUNT',
   'FINAL_SNAPSHOT_RETENTION_DAYS',
+  'APP_SECRETS_PREFIX',
+  'HOOK_SOURCES',
+  'ALLOWED_TAG_KEYS',
+  'PROFILES_PATH',
 ] as const satisfies readonly (keyof typeof configSchema.shape)[];
 
 /** Settings of the deployment itself (not seen by the functions). */

@@ -37,6 +37,7 @@ export const PARAMS: Record<string, string> = {
   DELETION_ALLOW_LIST: ALLOW_LISTED,
   NIGHTLY_SCHEDULE: 'cron(0 2 * * ? *)',
   NIGHTLY_REQUEST: JSON.stringify(NIGHTLY),
+  HOOK_SOURCES: 'aurora-restore-hooks/staging/',
 };
 
 /** The forwarder's parameters, as the documented deploy command gives them in TARGET_REGION. */
