@@ -20,6 +20,12 @@ export type PortCall =
   | 'secrets.putJson'
   | 'db.configureUsers'
   | 'db.verifyLogin'
+  | 'db.disableLogins'
+  | 'db.runHook'
+  | 'db.runValidation'
+  | 'objects.getText'
+  | 'profiles.get'
+  | 'profiles.list'
   | 'queue.changeVisibility'
   | 'queue.sendDelayed'
   | `state.${'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Scan'}`
@@ -70,6 +76,9 @@ export type ResourceRef =
   | 'own-queues'
   | 'credential-secrets'
   | 'cluster-secrets'
+  | 'hook-objects'
+  | 'profile-parameters'
+  | 'profile-path'
   | 'pipeline-key'
   | 'rds-keys'
   | 'rds-clusters'
@@ -105,7 +114,7 @@ export interface Grant {
   /** Every one of these must hold (one IAM Condition block). */
   when?: ConditionRef[];
   /** A KMS key used by an AWS service on the caller's behalf: limited with kms:ViaService. */
-  viaService?: 'dynamodb' | 'sns' | 'secretsmanager' | 'rds';
+  viaService?: 'dynamodb' | 'sns' | 'secretsmanager' | 'rds' | 's3';
 }
 
 const dynamoKey: Grant = { actions: ['kms:Decrypt', 'kms:GenerateDataKey'], on: 'pipeline-key', viaService: 'dynamodb' };
@@ -222,6 +231,19 @@ export const CALL_GRANTS: Record<PortCall, Grant[]> = {
   // SQL over the network (the function runs in the VPC): no AWS API call.
   'db.configureUsers': [],
   'db.verifyLogin': [],
+  'db.disableLogins': [],
+  'db.runHook': [],
+  'db.runValidation': [],
+  // Post-restore SQL files: GetObject under HOOK_SOURCES only ("you must have s3:GetObject permissions"); objects
+  // encrypted with the pipeline's key (SSE-KMS) are decrypted by S3 on the caller's behalf. No s3:ListBucket: the
+  // request names every file.
+  'objects.getText': [
+    { actions: ['s3:GetObject'], on: 'hook-objects' },
+    { actions: ['kms:Decrypt'], on: 'pipeline-key', viaService: 's3' },
+  ],
+  // Saved refresh profiles: String parameters under PROFILES_PATH (no secret values, so no KMS key).
+  'profiles.get': [{ actions: ['ssm:GetParameter'], on: 'profile-parameters' }],
+  'profiles.list': [{ actions: ['ssm:GetParametersByPath'], on: 'profile-path' }],
   // Handing a record back: only on the queue(s) the function itself consumes.
   'queue.changeVisibility': [{ actions: ['sqs:ChangeMessageVisibility'], on: 'own-queues' }],
   // A re-check within 15 minutes: a delayed message to the function's own step queue (src/lib/recheck.ts).
@@ -302,7 +324,21 @@ export const FUNCTION_CALLS: Record<FunctionName, PortCall[]> = {
   'restore-snapshot': [...RUNNER, HAND_BACK, 'rds.restoreClusterFromSnapshot', 'rds.restoreClusterToPointInTime', 'rds.describeCluster'],
   // Creates the writer once the restored cluster is available (recording it in the resource index).
   'check-restore-status': [...WAITING, HAND_BACK, 'state.PutItem', 'rds.describeCluster', 'rds.describeInstance', 'rds.createInstance'],
-  'setup-db-users': [...RUNNER, HAND_BACK, 'secrets.getJson', 'secrets.putJson', 'rds.modifyClusterMasterPassword', 'db.configureUsers', 'db.verifyLogin'],
+  // Rotate the master password, disable the app logins, run the post-restore SQL (read from S3) and its
+  // validations, then the users; progress (each SQL file) is appended to the state as it commits.
+  'setup-db-users': [
+    ...RUNNER,
+    HAND_BACK,
+    'secrets.getJson',
+    'secrets.putJson',
+    'rds.modifyClusterMasterPassword',
+    'db.disableLogins',
+    'objects.getText',
+    'db.runHook',
+    'db.runValidation',
+    'db.configureUsers',
+    'db.verifyLogin',
+  ],
   // Swap: rename the old target away, then the new cluster in (each name indexed for its RDS events).
   'swap-out': [...WAITING, HAND_BACK, 'state.PutItem', 'rds.describeCluster', 'rds.renameCluster'],
   'swap-in': [...WAITING, HAND_BACK, 'state.PutItem', 'rds.describeCluster', 'rds.renameCluster'],
@@ -338,8 +374,9 @@ export const FUNCTION_CALLS: Record<FunctionName, PortCall[]> = {
     'scheduler.cancel',
     'notifier.publish',
   ],
-  api: ['state.GetItem', 'bus.publish'],
-  nightly: ['bus.publish'],
+  // POST /restores {"profile": …} and the profiles' schedules read the saved profile.
+  api: ['state.GetItem', 'bus.publish', 'profiles.get'],
+  nightly: ['bus.publish', 'profiles.get'],
 };
 
 export const FUNCTION_NAMES = Object.keys(FUNCTION_CALLS) as FunctionName[];

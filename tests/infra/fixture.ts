@@ -40,6 +40,7 @@ export const PARAMS: Record<string, string> = {
   CLONE_SOURCE_CLUSTERS: CLONE_SOURCE,
   NIGHTLY_SCHEDULE: 'cron(0 2 * * ? *)',
   NIGHTLY_REQUEST: JSON.stringify(NIGHTLY),
+  HOOK_SOURCES: 'aurora-restore-hooks/staging/',
 };
 
 /** The forwarder's parameters, as the documented deploy command gives them in TARGET_REGION. */

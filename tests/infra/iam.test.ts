@@ -287,6 +287,10 @@ const W = {
   appSecret: `arn:aws:secretsmanager:${PIPELINE_REGION}:${ACCOUNT}:secret:aurora-restore/app-credentials-GhIjKl`,
   clusterSecret: `arn:aws:secretsmanager:${PIPELINE_REGION}:${ACCOUNT}:secret:${masterSecretName(TARGET)}-MnOpQr`,
   schedule: `arn:aws:scheduler:${PIPELINE_REGION}:${ACCOUNT}:schedule/${names.schedulerGroup}/${OP}-deadline`,
+  /** A post-restore SQL file under the fixture's HOOK_SOURCES (aurora-restore-hooks/staging/). */
+  hookObject: 'arn:aws:s3:::aurora-restore-hooks/staging/01-mask-customers.sql',
+  /** A saved refresh profile under the default PROFILES_PATH. */
+  profileParameter: `arn:aws:ssm:${PIPELINE_REGION}:${ACCOUNT}:parameter/aurora-restore/profiles/staging-orders`,
 };
 type Ctx = Record<string, string | string[]>;
 const managed = (type: 'cluster' | 'db' | 'cluster-snapshot'): Ctx => ({ [`rds:${type}-tag/${MANAGED_BY_TAG}`]: MANAGED_BY_VALUE, [`aws:ResourceTag/${MANAGED_BY_TAG}`]: MANAGED_BY_VALUE });
@@ -446,7 +450,16 @@ function requestsOf(call: PortCall, fn: FunctionName): Req[] {
       return ownQueues().map((q) => ({ action: 'sqs:SendMessage', resource: q }));
     case 'db.configureUsers':
     case 'db.verifyLogin':
+    case 'db.disableLogins':
+    case 'db.runHook':
+    case 'db.runValidation':
       return [];
+    case 'objects.getText':
+      // "you must have s3:GetObject permissions" (GetObject), on the object under a HOOK_SOURCES entry.
+      return [{ action: 's3:GetObject', resource: W.hookObject }];
+    case 'profiles.get':
+      // GetParameter is authorized against "the requested parameter" (Parameter Store retrieval authorization).
+      return [{ action: 'ssm:GetParameter', resource: W.profileParameter }];
   }
   throw new Error(`no requests for ${call}`);
 }
@@ -571,6 +584,15 @@ const MUST_DENY: { fn: FunctionName; req: Req; expected: 'ImplicitlyDenied' | 'E
   { fn: 'copy-snapshot', req: { action: 'sqs:ChangeMessageVisibility', resource: `arn:aws:sqs:${PIPELINE_REGION}:${ACCOUNT}:${names.queue('delete-rds')}` }, expected: 'ImplicitlyDenied', why: 'another step\'s queue' },
   { fn: 'check-copy-status', req: { action: 'sqs:SendMessage', resource: `arn:aws:sqs:${PIPELINE_REGION}:${ACCOUNT}:${names.queue('delete-rds')}` }, expected: 'ImplicitlyDenied', why: 'a re-check sent to another step\'s queue' },
   { fn: 'copy-snapshot', req: { action: 'sqs:SendMessage', resource: `arn:aws:sqs:${PIPELINE_REGION}:${ACCOUNT}:${names.queue('copy-snapshot')}` }, expected: 'ImplicitlyDenied', why: 'an action step sends nothing to its queue' },
+  // post-restore SQL and saved profiles: their own prefixes only, and only the functions that read them
+  { fn: 'setup-db-users', req: { action: 's3:GetObject', resource: 'arn:aws:s3:::aurora-restore-hooks/production/01-mask-customers.sql' }, expected: 'ImplicitlyDenied', why: 'SQL outside HOOK_SOURCES' },
+  { fn: 'setup-db-users', req: { action: 's3:GetObject', resource: 'arn:aws:s3:::other-bucket/staging/01-mask-customers.sql' }, expected: 'ImplicitlyDenied', why: 'another bucket' },
+  { fn: 'copy-snapshot', req: { action: 's3:GetObject', resource: W.hookObject }, expected: 'ImplicitlyDenied', why: 'only setup-db-users reads post-restore SQL' },
+  { fn: 'api', req: { action: 'ssm:GetParameter', resource: `arn:aws:ssm:${PIPELINE_REGION}:${ACCOUNT}:parameter/aurora-restore/master-password` }, expected: 'ImplicitlyDenied', why: 'a parameter outside PROFILES_PATH' },
+  { fn: 'api', req: { action: 'ssm:GetParametersByPath', resource: `arn:aws:ssm:${PIPELINE_REGION}:${ACCOUNT}:parameter/aurora-restore/profiles` }, expected: 'ImplicitlyDenied', why: 'listing profiles (the functions read one by name)' },
+  { fn: 'api', req: { action: 'ssm:PutParameter', resource: W.profileParameter }, expected: 'ImplicitlyDenied', why: 'changing a profile' },
+  { fn: 'nightly', req: { action: 'ssm:GetParameter', resource: `arn:aws:ssm:${TARGET_REGION}:${ACCOUNT}:parameter/aurora-restore/profiles/staging-orders` }, expected: 'ImplicitlyDenied', why: 'another region\'s parameter' },
+  { fn: 'setup-db-users', req: { action: 'ssm:GetParameter', resource: W.profileParameter }, expected: 'ImplicitlyDenied', why: 'only the API and the schedules read profiles' },
   // PassRole and keys
   { fn: 'snapshot-check', req: { action: 'iam:PassRole', resource: `arn:aws:iam::${ACCOUNT}:role/admin`, context: { 'iam:PassedToService': 'scheduler.amazonaws.com' } }, expected: 'ImplicitlyDenied', why: 'PassRole of another role' },
   { fn: 'check-copy-status', req: { action: 'iam:PassRole', resource: 'SCHEDULER_ROLE', context: { 'iam:PassedToService': 'lambda.amazonaws.com' } }, expected: 'ImplicitlyDenied', why: 'PassRole of the scheduler role to another service' },

@@ -112,6 +112,22 @@ describe('CLONE_SOURCE_CLUSTERS', () => {
   });
 });
 
+describe('NIGHTLY_REQUEST and saved refresh profiles', () => {
+  it('takes a request, or {"profile": NAME} (the profile is read from Parameter Store when the schedule fires), naming what is wrong', () => {
+    expect(problemsOf({ NIGHTLY_REQUEST: JSON.stringify({ profile: 'staging-orders' }) })).toEqual([]);
+    expect(problemsOf({ NIGHTLY_REQUEST: JSON.stringify({ profile: 'staging-orders', targetClusterId: 'aurora-dev' }) })).toEqual([]);
+    expect(problemsOf({ NIGHTLY_REQUEST: JSON.stringify({ profile: 'Staging Orders' }) })).toEqual([expect.stringMatching(/^NIGHTLY_REQUEST: profile: \(root\): expected a profile name/)]);
+    expect(problemsOf({ NIGHTLY_REQUEST: JSON.stringify({ targetClusterId: 'aurora-dev' }) })).toEqual([expect.stringMatching(/^NIGHTLY_REQUEST: sourceRegion: /)]);
+  });
+
+  it('passes HOOK_SOURCES and PROFILES_PATH to the functions', () => {
+    const infra = buildInfrastructure({ stage: 'unit', params: { ...BASE, PROFILES_PATH: '/teams/orders/profiles/' } });
+    const env = (infra.functions.api as { environment: Record<string, unknown> }).environment;
+    expect(env).toMatchObject({ HOOK_SOURCES: PARAMS.HOOK_SOURCES, PROFILES_PATH: '/teams/orders/profiles/' });
+    expect(problemsOf({ PROFILES_PATH: 'profiles' })).toEqual([expect.stringMatching(/^PROFILES_PATH: expected a parameter path/)]);
+  });
+});
+
 describe('serverless package with a bad stage parameter', () => {
   it('fails with one line naming the parameter and no stack trace', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'aurora-restore-bad-param-'));

@@ -13,12 +13,16 @@ import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient, PutSecretValueCommand, CreateSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { SNSClient, PublishCommand } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { domainEvent } from '../../src/events/catalogue';
 import { CALL_GRANTS, FUNCTION_CALLS, FUNCTION_NAMES, type FunctionName, type PortCall } from '../../src/infra/permissions';
 import { AwsEventBus } from '../../src/lib/aws/event-bus';
 import { AwsNotifier } from '../../src/lib/aws/notifier';
+import { AwsObjectStore } from '../../src/lib/aws/objects';
+import { AwsProfileStore } from '../../src/lib/aws/profiles';
 import { AwsMessageQueue } from '../../src/lib/aws/queue';
 import { AwsRds } from '../../src/lib/aws/rds';
 import { AwsRecheckScheduler } from '../../src/lib/aws/scheduler';
@@ -88,6 +92,8 @@ function observeDeps(deps: Dependencies): Dependencies {
     secrets: observePort('secrets', deps.secrets),
     db: observePort('db', deps.db),
     queue: observePort('queue', deps.queue),
+    objects: observePort('objects', deps.objects),
+    profiles: observePort('profiles', deps.profiles),
     dynamo,
   };
 }
@@ -203,6 +209,8 @@ const SERVICE_PREFIX: Record<string, string> = {
   SNSClient: 'sns',
   SecretsManagerClient: 'secretsmanager',
   SQSClient: 'sqs',
+  S3Client: 's3',
+  SSMClient: 'ssm',
 };
 
 describe('the permission table grants every command the adapters send', () => {
@@ -217,6 +225,8 @@ describe('the permission table grants every command the adapters send', () => {
     ['SNSClient', snsMock],
     ['SecretsManagerClient', secretsMock],
     ['SQSClient', mockClient(SQSClient)],
+    ['S3Client', mockClient(S3Client)],
+    ['SSMClient', mockClient(SSMClient)],
   ] as const;
   afterAll(() => mocks.forEach(([, m]) => m.restore()));
 
@@ -277,6 +287,9 @@ describe('the permission table grants every command the adapters send', () => {
         receiptHandle: 'r',
         seconds: 30,
       }),
+    'objects.getText': () => new AwsObjectStore({ client: new S3Client({ region, credentials }) }).getText('aurora-restore-hooks', 'staging/01-mask-customers.sql'),
+    'profiles.get': () => new AwsProfileStore({ path: '/aurora-restore/profiles/', client: new SSMClient({ region, credentials }) }).get('staging-orders'),
+    'profiles.list': () => new AwsProfileStore({ path: '/aurora-restore/profiles/', client: new SSMClient({ region, credentials }) }).list(),
     'queue.sendDelayed': () =>
       new AwsMessageQueue({ client: new SQSClient({ region, credentials }) }).sendDelayed({
         queueArn: 'arn:aws:sqs:us-east-1:123456789012:citest-aurora-restore-check-copy-status',

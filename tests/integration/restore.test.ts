@@ -48,7 +48,7 @@ describe('a restore end to end', () => {
     expect(state.status).toBe('SUCCEEDED');
     expect(state.error).toBeNull();
     expect(state.snapshot_details).toMatchObject({ copied: true, archive: 'deleted' });
-    expect(state.restore_details).toMatchObject({ cluster_id: 'aurora-staging', deleted_existing_cluster: true, users: ['app'] });
+    expect(state.restore_details).toMatchObject({ cluster_id: 'aurora-staging', deleted_existing_cluster: true, users: ['app', 'reporting'] });
     expect(state.restore_details.writer_endpoint).toMatch(/^aurora-staging\.cluster-.*\.us-west-2\.rds\.amazonaws\.com$/);
     // every step ran once, in pipeline order
     for (const step of pipelineOrder('replace').filter((s) => s !== 'sns-notification')) expect(state.steps[step]?.status, step).toBe('DONE');

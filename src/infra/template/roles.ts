@@ -58,7 +58,18 @@ export function resourcesOf(
     case 'own-queues':
       return { resources: consumedQueues(fn) };
     case 'credential-secrets':
-      return { resources: [secret(params.resolved.MASTER_SECRET_NAME), secret(params.resolved.APP_SECRET_NAME)] };
+      // The seed's two secrets, and the application users' secrets a request may name (APP_SECRETS_PREFIX).
+      return { resources: [secret(params.resolved.MASTER_SECRET_NAME), secret(params.resolved.APP_SECRET_NAME), sub(`arn:${partition}:secretsmanager:${region}:${account}:secret:${params.resolved.APP_SECRETS_PREFIX}*`)] };
+    case 'hook-objects':
+      // `bucket/prefix/` → the objects under it. None configured: no statement (post-restore SQL is refused by snapshot-check).
+      return { resources: params.resolved.HOOK_SOURCES.map((loc) => sub(`arn:${partition}:s3:::${loc}*`)) };
+    case 'profile-parameters':
+      // The profiles' parameters `<PROFILES_PATH><name>`, nothing else: GetParameter "authorize[s] against the
+      // parameters named in the request" (Parameter Store, how it authorizes parameter retrieval).
+      return { resources: [sub(`arn:${partition}:ssm:${region}:${account}:parameter${params.resolved.PROFILES_PATH}*`)] };
+    case 'profile-path':
+      // GetParametersByPath "authorizes against the path in the request rather than against the parameters it returns".
+      return { resources: [sub(`arn:${partition}:ssm:${region}:${account}:parameter${params.resolved.PROFILES_PATH.replace(/\/$/, '')}`)] };
     case 'cluster-secrets':
       return { resources: [secret(masterSecretName('*'))] };
     case 'pipeline-key':

@@ -17,7 +17,7 @@ import type { OperationState } from '../../schemas/operation-state';
 import { retiredClusterId, temporaryClusterId } from './names';
 
 /** What the compensation did, in one sentence for the operation's error and the notification. */
-export async function compensateFailedSwap(deps: Dependencies, state: OperationState): Promise<string | undefined> {
+export async function compensateFailedSwap(deps: Dependencies, state: OperationState, options: { keepNew?: boolean } = {}): Promise<string | undefined> {
   const p = state.parameters;
   if (p.strategy !== 'swap' || !p.target_cluster_id) return undefined;
   const region = p.target_region;
@@ -45,11 +45,13 @@ export async function compensateFailedSwap(deps: Dependencies, state: OperationS
   }
   const where = current ? `the old cluster still serves as ${target}` : `${target} did not exist before`;
   if (!fresh || !ours(fresh)) return `Nothing was swapped: ${where}.`;
+  // A failed post-restore SQL run with onFailure keep: the new cluster stays for inspection (no app user can log in).
+  if (options.keepNew) return `Nothing was swapped: ${where}; the new cluster ${temporary} is kept for inspection.`;
   return `Nothing was swapped: ${where}; the new cluster ${temporary} is ${await discard(deps, region, fresh)}.`;
 }
 
-/** Deletes a temporary cluster of this operation (its instances, then it, with no final snapshot). */
-async function discard(deps: Dependencies, region: string, cluster: ClusterInfo): Promise<string> {
+/** Deletes a cluster this operation restored (its instances, then it, with no final snapshot), under the safety rules. */
+export async function discard(deps: Dependencies, region: string, cluster: ClusterInfo): Promise<string> {
   const verdict = deletionVerdict(cluster, deps.config);
   if (!verdict.allowed) return `kept (${verdict.reason})`;
   const notDeletable: string[] = [];
