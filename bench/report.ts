@@ -311,9 +311,9 @@ function readingNotes(r: BenchResult, fc: ReturnType<typeof figures>, fb: Return
     '### Reading the headline',
     '',
     `- **RDS API calls:** ${num(fc.allCalls)} per restore against ${num(b30.allCalls)} for 30-second polling (${ratio(fc.allCalls, b30.allCalls)}); Describe calls ${num(fc.describe)} vs ${num(b30.describe)}. ` +
-      'The choreography still polls the copy (RDS emits no event for it) once a minute; the delete and restore waits are woken by RDS events and a 5-minute safety net.',
+      'The choreography checks the copy (RDS emits no event for it) when its PercentProgress predicts the end, not on a fixed grid; the delete and restore waits are woken by RDS events, with a 15-minute safety net (and, from the second night of a target, checks inside the window its history predicts: see Nightly).',
     `- **Reaction latency** (added time over the RDS floor, mean): ${num(fc.added?.mean, 0)} s for the choreography vs ${num(b30.added?.mean, 0)} s polling every 30 s and ${num(fb[1]?.added?.mean, 0)} s every 60 s. ` +
-      `Its copy wait polls every 60 s on Scheduler's one-minute grid (no RDS event exists), and its delete and restore waits are as quick as RDS events arrive, modelled here 0–${r.options.rdsEventLatencyMaxSeconds} s late. ` +
+      `Its copy wait is planned from PercentProgress (no RDS event exists), and, with no history to predict from, its delete and restore waits are as quick as RDS events arrive, modelled here 0–${r.options.rdsEventLatencyMaxSeconds} s late. ` +
       `${crossover(r, b30)} So the "reacts as soon as RDS is done" claim holds only as far as RDS events are prompt; what the design reliably buys is far fewer RDS calls` +
       ((fc.added?.mean ?? Infinity) <= (fb[1]?.added?.mean ?? 0) ? ', at a latency no worse than 60-second polling.' : '.'),
     `- **Cost per restore:** ${usd(fc.costTotal)} vs ${usd(b30.costTotal)} (30 s) and ${usd(fb[1]?.costTotal ?? NaN)} (60 s), i.e. ${ratio(fc.costTotal, b30.costTotal)} and ${ratio(fc.costTotal, fb[1]?.costTotal)}: Step Functions bills every Wait/Task/Choice of every poll. ` +
@@ -359,7 +359,7 @@ function methodSection(r: BenchResult): string {
     '- **"RDS finished"** is the lifecycle transition in `SimulatedRds.history` (virtual time): copy `copying → available`; last instance `deleting → gone`; cluster `deleting → gone`; restore = the writer\'s `creating → available` (it is created once the cluster is available). **"Next step started"** is the step record `state.steps[step].started_at` for the choreography (delete-rds, restore-snapshot, setup-db-users) and the time the orchestrator enters the corresponding Task state for the baseline; "DeleteDBCluster issued" is the cluster\'s `→ deleting` transition.',
     '- **RDS floor** = copy + delete instance + delete cluster + max(restore cluster, create instance): the restore time if every wait ended the instant RDS was done. **Added time** = (terminal − request) − floor. Lambda/Step Functions hops take zero virtual time in both designs (on AWS each adds well under a second to both).',
     '- **Counts.** RDS calls by action from `SimulatedRds.calls`; Lambda invocations and SQS messages from `LocalRuntime.stats()`; events from a tap rule on the local bus; Scheduler invocations from `LocalScheduler.firedCount()`; DynamoDB requests and capacity units from an SDK middleware that sets `ReturnConsumedCapacity=TOTAL` (dynalite computes 1 WRU per KB written, the larger of old/new item on updates; a failed conditional write counts 1 WRU). Per-restore counts include the deadline schedule every operation arms (and cancels when it ends) and any re-check still armed when the operation ended, which fires into a no-op invocation. The baseline\'s Step Functions transitions, Lambda tasks and retries are counted by its interpreter.',
-    `- **RDS event delivery latency.** AWS documents RDS events as delivered to EventBridge "in near-real time" and "on a best effort basis" (RDS User Guide, *Monitoring Amazon RDS events*; EventBridge reference, delivery type *best effort*) and publishes no latency figure; we found no measurement we could cite either. We model each RDS event as arriving a uniform 0–${r.options.rdsEventLatencyMaxSeconds} s late (mean ${r.options.rdsEventLatencyMaxSeconds / 2} s), a deliberately unflattering choice, and show the sensitivity below. Copy completion has no RDS event: both designs poll it (the choreography every COPY_RECHECK_SECONDS = 60 s via one-time Scheduler schedules, which fire on whole minutes).`,
+    `- **RDS event delivery latency.** AWS documents RDS events as delivered to EventBridge "in near-real time" and "on a best effort basis" (RDS User Guide, *Monitoring Amazon RDS events*; EventBridge reference, delivery type *best effort*) and publishes no latency figure; we found no measurement we could cite either. We model each RDS event as arriving a uniform 0–${r.options.rdsEventLatencyMaxSeconds} s late (mean ${r.options.rdsEventLatencyMaxSeconds / 2} s), a deliberately unflattering choice, and show the sensitivity below. Copy completion has no RDS event: the baseline polls it; the choreography checks first after COPY_RECHECK_SECONDS (150 s) and then when the PercentProgress seen so far predicts the end (src/lib/steps/copy-progress.ts), each re-check a delayed SQS message (to the second; EventBridge Scheduler, one-minute precision, only beyond 15 minutes). The simulator's PercentProgress sits at 0 for 5–35 % of the copy, then moves at an uneven rate in whole percents, drawn per copy (src/lib/local/rds/snapshots.ts) — never tuned to the predictor.`,
     '',
     '### What the baseline does',
     '',
@@ -367,7 +367,7 @@ function methodSection(r: BenchResult): string {
     '',
     '### Reproduce',
     '',
-    `\`npm run bench\` (this run: ${num(r.benchSeconds / 60, 1)} minutes on ${r.platform}). Options: \`--restores N\`, \`--fleet 1,10,100,1000\`, \`--rds-event-latency-max S\`, \`--throughput-restores N\`, \`--quick\`, \`--out DIR\`. Raw figures: \`reports/bench.json\`. Everything is seeded: the same options give the same virtual-time figures (wall-clock figures vary with the machine).`,
+    `\`npm run bench\` (this run: ${num(r.benchSeconds / 60, 1)} minutes on ${r.platform}). Options: \`--restores N\`, \`--fleet 10,100,1000\` (under the tight limit; the AWS-default limit runs the sizes up to 100), \`--nightly TARGETSxNIGHTS\`, \`--rds-event-latency-max S\`, \`--throughput-restores N\`, \`--bundle-runs N\`, \`--quick\`, \`--out DIR\`. Raw figures: \`reports/bench.json\`. Everything is seeded: the same options give the same virtual-time figures (wall-clock figures vary with the machine).`,
   ].join('\n');
 }
 
@@ -396,7 +396,7 @@ function sensitivitySection(r: BenchResult): string {
     '',
     mdTable(['RDS event latency', 'instances gone → DeleteDBCluster p50', 'delete reaction p50', 'delete p99', 'restore reaction p50', 'restore p99', 'added time, mean', 'RDS calls'], [...rows, ...base]),
     '',
-    'Beyond 300 s the 5-minute safety-net re-check (SAFETY_RECHECK_SECONDS) bounds the event-driven waits.',
+    'The safety-net re-check (SAFETY_RECHECK_SECONDS, 900 s) bounds the event-driven waits when events are later than that or lost.',
   ].join('\n');
 }
 

@@ -4,7 +4,7 @@
  * bench.md, bench.json and bench-*.svg into --out (default .aurora-restore/reports, outside the tracked
  * reports/: `--out reports` refreshes the committed report deliberately).
  *
- * Options: --restores N (per-restore sample, default 30) · --fleet 1,10,100,1000 (the sizes under the tight
+ * Options: --restores N (per-restore sample, default 30) · --fleet 10,100,1000 (the sizes under the tight
  * 10/s limit; the AWS-default limit runs the sizes up to 100) · --nightly TARGETSxNIGHTS (default 6x6) ·
  * --rds-event-latency-max S (default 60) · --quick (small sizes, for a smoke run) · --out DIR
  *
@@ -28,10 +28,10 @@ import { cliLatencyMarkdown, measureCliLatency, withCliSection } from './cli';
 const { values } = parseArgs({
   options: {
     restores: { type: 'string', default: '30' },
-    fleet: { type: 'string', default: '1,10,100,1000' },
+    fleet: { type: 'string', default: '10,100,1000' },
     'rds-event-latency-max': { type: 'string', default: '60' },
-    'throughput-restores': { type: 'string', default: '200' },
-    'bundle-runs': { type: 'string', default: '5' },
+    'throughput-restores': { type: 'string', default: '100' },
+    'bundle-runs': { type: 'string', default: '3' },
     nightly: { type: 'string', default: '6x6' },
     quick: { type: 'boolean', default: false },
     out: { type: 'string', default: '.aurora-restore/reports' },
@@ -95,7 +95,7 @@ sensitivity.sort((a, b) => a.latencyMaxSeconds - b.latencyMaxSeconds);
 // 3. Runtime cost: a batch of concurrent restores without throttling, timed, then again under the profiler.
 log(`throughput: ${throughputRestores} concurrent restores`);
 const throughput = await choreographyFleet({ restores: throughputRestores, rdsEventLatencyMaxSeconds: latencyMax, seed: SEED });
-const profiled = quick ? 3 : Math.min(100, throughputRestores);
+const profiled = quick ? 3 : Math.min(50, throughputRestores);
 log(`profile: ${profiled} concurrent restores under the V8 sampling profiler`);
 let breakdown: CpuBreakdown | undefined;
 const profiledRun = await choreographyFleet({
@@ -162,7 +162,7 @@ mkdirSync(outDir, { recursive: true });
 const { markdown, svgs, json } = renderReport(result);
 // --quick leaves the CLI's latency out (it starts the CLI a few dozen times).
 if (!quick) log('CLI latency');
-const cliLatency = quick ? undefined : await measureCliLatency({ runs: 7 });
+const cliLatency = quick ? undefined : await measureCliLatency({ runs: 5 });
 for (const [name, svg] of Object.entries(svgs)) writeFileSync(join(outDir, name), svg);
 writeFileSync(join(outDir, 'bench.md'), cliLatency ? withCliSection(markdown, cliLatencyMarkdown(cliLatency)) : markdown);
 writeFileSync(join(outDir, 'bench.json'), `${JSON.stringify({ ...(json as object), cliLatency }, null, 1)}\n`);
