@@ -137,7 +137,7 @@ export const TASKS: Record<string, Task> = {
     if (!instance) {
       const tags = { [MANAGED_BY_TAG]: MANAGED_BY_VALUE, [OPERATION_TAG]: s.executionId };
       await rds
-        .createInstance(r.targetRegion, { instanceId, clusterId: r.targetClusterId, instanceClass: r.instanceClass, engine: s.snapshot!.engine, tags })
+        .createInstance(r.targetRegion, { instanceId, clusterId: r.targetClusterId, instanceClass: r.instanceClass ?? 'db.r6g.large', engine: s.snapshot!.engine, tags })
         .catch((e: Error) => ours(e, 'DBInstanceAlreadyExistsFault', () => rds.describeInstance(r.targetRegion, instanceId), s.executionId));
       return { ...s, restore: 'creating' };
     }

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { SQSBatchResponse } from 'aws-lambda';
-import type { Rds } from '../lib/ports';
+import type { DatabaseAdmin, Rds } from '../lib/ports';
 import type { SqsLambdaHandler } from '../lib/local/runtime';
 import type { Random } from '../lib/local/faults';
 
@@ -35,9 +35,66 @@ export type MutatingCall = (typeof MUTATING_RDS_CALLS)[number];
 export interface CrashCounters {
   afterSideEffect: Record<string, number>;
   beforeAck: Record<string, number>;
+  /** setup-db-users deaths around post-restore SQL: `after-commit` (the file committed) or `before-run`. */
+  midHooks?: Record<string, number>;
 }
 
-export const newCrashCounters = (): CrashCounters => ({ afterSideEffect: {}, beforeAck: {} });
+export const newCrashCounters = (): CrashCounters => ({ afterSideEffect: {}, beforeAck: {}, midHooks: {} });
+
+/** What the database saw, per operation, in order: how the chaos invariants judge "no login before validation". */
+export type DbEvent =
+  | { kind: 'disable'; usernames: string[] }
+  | { kind: 'hook'; operationId: string; file: string; outcome: string }
+  | { kind: 'validation-passed'; name: string }
+  | { kind: 'configure'; usernames: string[] };
+
+/**
+ * Wraps a DatabaseAdmin for chaos runs: records every call that matters (`events`), and — with probability
+ * `rate`, decided per (operation, file, attempt) from the seed — dies right after a post-restore SQL file
+ * committed (its ledger row with it, its state write not yet made), or right before one runs.
+ */
+export function crashingDb(db: DatabaseAdmin, options: { rate: number; seed: number; counters: CrashCounters; events: DbEvent[] }): DatabaseAdmin {
+  const attempts = new Map<string, number>();
+  const count = (where: string) => {
+    const c = (options.counters.midHooks ??= {});
+    c[where] = (c[where] ?? 0) + 1;
+  };
+  return {
+    configureUsers: async (endpoint, master, users) => {
+      options.events.push({ kind: 'configure', usernames: users.map((u) => u.username) });
+      return db.configureUsers(endpoint, master, users);
+    },
+    verifyLogin: (endpoint, user) => db.verifyLogin(endpoint, user),
+    disableLogins: async (endpoint, master, usernames) => {
+      const out = await db.disableLogins(endpoint, master, usernames);
+      options.events.push({ kind: 'disable', usernames });
+      return out;
+    },
+    runHook: async (endpoint, master, hook) => {
+      const key = `${hook.operationId}|${hook.file}`;
+      const n = (attempts.get(key) ?? 0) + 1;
+      attempts.set(key, n);
+      const chance = hashedChance(`${options.seed}|hooks|${key}|${n}`);
+      if (chance < options.rate / 4) {
+        count('before-run');
+        throw new SimulatedCrash(`before post-restore SQL ${hook.file} ran`);
+      }
+      const run = await db.runHook(endpoint, master, hook);
+      options.events.push({ kind: 'hook', operationId: hook.operationId, file: hook.file, outcome: run.outcome });
+      // Only a real commit can be crashed after (an already-ran file committed nothing now).
+      if (run.outcome !== 'already-ran' && chance < options.rate) {
+        count('after-commit');
+        throw new SimulatedCrash(`after post-restore SQL ${hook.file} committed, before its state write`);
+      }
+      return run;
+    },
+    runValidation: async (endpoint, master, v, timeoutMs) => {
+      const result = await db.runValidation(endpoint, master, v, timeoutMs);
+      if (result.passed) options.events.push({ kind: 'validation-passed', name: v.name });
+      return result;
+    },
+  };
+}
 
 /**
  * A uniform number in [0, 1) from a hash of `key`: the crash decision for a call depends only on what

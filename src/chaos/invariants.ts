@@ -1,3 +1,5 @@
+import { CHAOS_HOOK_FILES } from './world';
+import type { DbEvent } from './crash';
 /**
  * The invariants of ARCHITECTURE.md section 3, as pure checks over what a run left behind (states,
  * audit trails, notifications, the simulated RDS's history, locks, dead-letter queues). Pure, so a test
@@ -52,6 +54,8 @@ export interface RunObservation {
   deadLettered: { step: string; messageId: string; operationId?: string }[];
   /** Set when an outage window was replayed: the finished steps of the open operations just before. */
   replay?: { before: Record<string, Partial<Record<StepName, StepFingerprint>>>; affected: string[] };
+  /** What the database saw (in order), and how often each chaos hook file ran per operation. */
+  postRestore?: { events: DbEvent[]; hookRuns: { operationId: string; file: string; runs: number }[] };
 }
 
 export interface InvariantResult {
@@ -367,6 +371,52 @@ export const INVARIANTS = [
   swapKeepsTheName,
 ];
 
+/**
+ * A post-restore SQL file never runs twice on the same cluster: each (operation, file) row count of the chaos
+ * hooks is exactly 1 for every operation that ran them and succeeded (at most 1 for the others).
+ */
+function hooksRunOnce(run: RunObservation): InvariantResult {
+  const violations: string[] = [];
+  const runs = run.postRestore?.hookRuns ?? [];
+  let checked = 0;
+  for (const o of run.operations.filter((x) => x.plan.hooks)) {
+    for (const file of CHAOS_HOOK_FILES) {
+      checked++;
+      const n = runs.find((r) => r.operationId === o.operationId && r.file === file)?.runs ?? 0;
+      if (n > 1) violations.push(`${o.operationId}: ${file} ran ${n} times`);
+      if (o.state?.status === 'SUCCEEDED' && n !== 1) violations.push(`${o.operationId} succeeded but ${file} ran ${n} times`);
+    }
+  }
+  return result('hooks-run-once', 'no post-restore SQL file ran twice on the same cluster, however often setup-db-users died and was redelivered', checked, violations);
+}
+
+/**
+ * No application user gets LOGIN before the validations pass: every configureUsers of an operation's user comes
+ * after a disableLogins of it and, since that, its validation passing (the events are in the order the database saw them).
+ */
+function noLoginBeforeValidation(run: RunObservation): InvariantResult {
+  const violations: string[] = [];
+  const events = run.postRestore?.events ?? [];
+  let checked = 0;
+  for (const o of run.operations.filter((x) => x.plan.hooks)) {
+    const { username, validation } = o.plan.hooks!;
+    let disabled = false;
+    let validated = false;
+    for (const e of events) {
+      if (e.kind === 'disable' && e.usernames.includes(username)) {
+        disabled = true;
+        validated = false;
+      } else if (e.kind === 'validation-passed' && e.name === validation) validated = disabled;
+      else if (e.kind === 'configure' && e.usernames.includes(username)) {
+        checked++;
+        if (!validated) violations.push(`${o.operationId}: ${username} was given LOGIN before ${validation} passed`);
+      }
+    }
+    if (o.state?.status === 'SUCCEEDED' && !events.some((e) => e.kind === 'configure' && e.usernames.includes(username))) violations.push(`${o.operationId} succeeded without configuring ${username}`);
+  }
+  return result('no-login-before-validation', 'no application user was given LOGIN before its post-restore SQL ran and its validation passed (in every redelivered attempt)', checked, violations);
+}
+
 export function checkInvariants(run: RunObservation): InvariantResult[] {
-  return INVARIANTS.map((check) => check(run));
+  return [...INVARIANTS, hooksRunOnce, noLoginBeforeValidation].map((check) => check(run));
 }

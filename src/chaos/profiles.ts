@@ -18,6 +18,8 @@ export interface ChaosProfile {
   crashAfterSideEffect: number;
   /** A handler runs its batch, then dies before acknowledging it. */
   crashBeforeAck: number;
+  /** setup-db-users dies right after a post-restore SQL file commits (before its state write), or just before one runs. */
+  crashMidHooks: number;
   /** One bus outage window (events archived, not delivered), replayed afterwards; 0 = none. */
   outageMinutes: number;
   /** When the outage starts, in virtual minutes after the requests. */
@@ -38,6 +40,24 @@ export const PROFILES: Record<string, ChaosProfile> = {
     transientRate: 0,
     crashAfterSideEffect: 0,
     crashBeforeAck: 0,
+    crashMidHooks: 0,
+    outageMinutes: 0,
+    outageStartMinute: 0,
+  },
+  hooks: {
+    name: 'hooks',
+    description: 'post-restore SQL under crashes: setup-db-users dies after half the SQL files commit (or before they run) and is redelivered; no file may run twice, no user may log in before the validations pass',
+    duplicateDelivery: 0.1,
+    reorder: 0.3,
+    schedulerDelayMs: 0,
+    eventDropRate: 0,
+    eventDuplicateRate: 0,
+    eventLateMaxSeconds: 0,
+    throttleRate: 0,
+    transientRate: 0,
+    crashAfterSideEffect: 0,
+    crashBeforeAck: 0.05,
+    crashMidHooks: 0.5,
     outageMinutes: 0,
     outageStartMinute: 0,
   },
@@ -54,6 +74,7 @@ export const PROFILES: Record<string, ChaosProfile> = {
     transientRate: 0.03,
     crashAfterSideEffect: 0.05,
     crashBeforeAck: 0.03,
+    crashMidHooks: 0.2,
     outageMinutes: 6,
     outageStartMinute: 14,
   },

@@ -14,7 +14,7 @@ import { OPERATION_TAG } from '../lib/tags';
 import { isTerminal, PIPELINE_ORDER } from '../schemas/operation-state';
 import type { StepName } from '../schemas/steps';
 import { countingFaultPlan, type DeliveryFaultCounts } from './counting-faults';
-import { crashingHandler, crashingRds, faultCountingRds, newCrashCounters, poisonedHandler, type CrashCounters } from './crash';
+import { crashingDb, crashingHandler, crashingRds, faultCountingRds, newCrashCounters, poisonedHandler, type CrashCounters, type DbEvent } from './crash';
 import { checkInvariants, outcomeOf, type InvariantResult, type OperationObservation, type PreRunCluster, type RunObservation, type StepFingerprint } from './invariants';
 import type { ChaosProfile } from './profiles';
 import { buildChaosWorld, type OperationKind } from './world';
@@ -91,6 +91,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const notifyCalls = new Map<string, number>();
   const deadLettered: RunObservation['deadLettered'] = [];
   const rdsFaults: Record<string, number> = {};
+  const dbEvents: DbEvent[] = [];
   const poison = { poisoned: 0 };
   /** step → operations whose messages to that step are poison (filled once the operations have ids). */
   const poisonedIn = new Map<string, Set<string>>();
@@ -111,6 +112,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     env: { LOG_LEVEL: 'SILENT', LAMBDA_TIMEOUT_SECONDS: '120' },
     wrapDeps: (deps) => ({
       ...deps,
+      db: crashingDb(deps.db, { rate: profile.crashMidHooks, seed, counters: crashes, events: dbEvents }),
       rds: crashingRds(faultCountingRds(deps.rds, rdsFaults), { rate: profile.crashAfterSideEffect, seed, counters: crashes }),
       notifier: countingNotifier(deps.notifier, notifyCalls),
     }),
@@ -196,6 +198,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       deadLettersLeft: pipeline.runtime.deadLettered().map((d) => ({ step: d.step, messageId: d.messageId })),
       deadLettered,
       replay,
+      postRestore: { events: dbEvents, hookRuns: await hookRuns(pipeline) },
     };
     const invariants = checkInvariants(observation);
     await options.inspect?.(pipeline, observation);
@@ -332,4 +335,19 @@ function tapDeadLetters(handler: SqsLambdaHandler, seen: RunObservation['deadLet
     }
     return handler(event, context);
   };
+}
+
+/** Rows the chaos hooks wrote (src/chaos/hooks): one per run of a file for an operation. None when no hook ran. */
+async function hookRuns(pipeline: LocalPipeline): Promise<{ operationId: string; file: string; runs: number }[]> {
+  const { Client } = await import('pg');
+  const c = new Client({ ...(await pipeline.databaseAddress()), database: 'postgres', user: 'postgres' });
+  await c.connect();
+  try {
+    const exists = await c.query(`SELECT to_regclass('public.hook_runs') AS t`);
+    if (!exists.rows[0].t) return [];
+    const r = await c.query('SELECT operation_id, file, count(*)::int AS runs FROM public.hook_runs GROUP BY 1, 2');
+    return r.rows.map((x: { operation_id: string; file: string; runs: number }) => ({ operationId: x.operation_id, file: x.file, runs: x.runs }));
+  } finally {
+    await c.end();
+  }
 }

@@ -9,6 +9,12 @@ import { seededRandom } from '../lib/local/faults';
 import { parseScenario, type Scenario, type ScenarioInput } from '../lib/local/scenario';
 import type { RestoreRequestInput } from '../schemas/restore-request';
 import { MANAGED_BY_TAG, MANAGED_BY_VALUE } from '../lib/tags';
+import { join } from 'node:path';
+import { packageRoot } from '../lib/local/package-root';
+
+/** Chaos runs' post-restore SQL (src/chaos/hooks): files that record every run, so a second one shows. */
+export const CHAOS_HOOKS_BUCKET = 'chaos-hooks';
+export const CHAOS_HOOK_FILES = ['01-count-runs.sql', '02-second.sql'];
 
 export const SOURCE_REGION = 'us-east-1';
 export const OTHER_REGION = 'us-west-2';
@@ -44,6 +50,8 @@ export interface PlannedOperation {
   targetExisted: boolean;
   /** For `poisoned` operations: the step whose function fails on every message of this operation. */
   poisonedStep?: (typeof POISONABLE_STEPS)[number];
+  /** Operations with post-restore SQL: their own app user and validation (so the database's events tell operations apart). */
+  hooks?: { username: string; validation: string };
 }
 
 export interface ChaosWorld {
@@ -125,6 +133,7 @@ export function buildChaosWorld(count: number, seed: number, faults: ScenarioInp
   };
   const failRestoreOf: string[] = [];
   const operations: PlannedOperation[] = [];
+  const appUserSecrets: Record<string, string> = {};
 
   for (let i = 0; i < count; i++) {
     const kind = i < OPERATION_KINDS.length ? OPERATION_KINDS[i] : pick();
@@ -187,6 +196,17 @@ export function buildChaosWorld(count: number, seed: number, faults: ScenarioInp
         break;
     }
     const poisonedStep = kind === 'poisoned' ? POISONABLE_STEPS[Math.floor(random() * POISONABLE_STEPS.length)] : undefined;
+    // Every other plain restore runs post-restore SQL (decided by index: the seed's draws stay as they were).
+    let hooks: PlannedOperation['hooks'];
+    if ((kind === 'fresh' || kind === 'replace-managed') && i % 2 === 0) {
+      hooks = { username: `app_${pad(i)}`, validation: `masked-${pad(i)}` };
+      appUserSecrets[`aurora-restore/app/chaos-${pad(i)}`] = hooks.username;
+      request.users = [{ secret: `aurora-restore/app/chaos-${pad(i)}`, role: 'readwrite' }];
+      request.postRestore = {
+        sql: { bucket: CHAOS_HOOKS_BUCKET, files: CHAOS_HOOK_FILES },
+        validations: [{ name: hooks.validation, sql: "SELECT count(*) FROM public.customers WHERE email NOT LIKE '%@example.invalid'", expect: 0 }],
+      };
+    }
     operations.push({
       index: i,
       kind,
@@ -194,9 +214,18 @@ export function buildChaosWorld(count: number, seed: number, faults: ScenarioInp
       expected: EXPECTED[kind],
       targetExisted: ['replace-managed', 'exists-no-delete', 'protected-name', 'unmanaged', 'deletion-protected', 'swap-managed', 'swap-restore-fails'].includes(kind) || (fromLiveSource && swapOverExisting),
       ...(poisonedStep && { poisonedStep }),
+      ...(hooks && { hooks }),
     });
   }
 
-  const scenario = parseScenario({ account: '123456789012', clockStart: CLOCK_START, regions, failRestoreOf, faults: { ...faults, seed } });
+  const scenario = parseScenario({
+    account: '123456789012',
+    clockStart: CLOCK_START,
+    regions,
+    failRestoreOf,
+    faults: { ...faults, seed },
+    buckets: { [CHAOS_HOOKS_BUCKET]: join(packageRoot(), 'src', 'chaos', 'hooks') },
+    appUserSecrets,
+  });
   return { scenario, operations };
 }

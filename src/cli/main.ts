@@ -13,6 +13,7 @@ import { CliError, EXIT } from './exit';
 import { eventsCommand, completionCommand, graphCommand } from './commands/info';
 import { listCommand, statusCommand } from './commands/history';
 import { planCommand } from './commands/plan';
+import { profilesCommand } from './commands/profiles';
 import { replayCommand } from './commands/replay';
 import { startCommand } from './commands/start';
 import { watchCommand } from './commands/watch';
@@ -40,7 +41,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(add --help for the flags and examples)')
     .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: (s, write) => write(s) })
     .exitOverride();
-  for (const cmd of [startCommand(), planCommand(), statusCommand(), listCommand(), watchCommand(), replayCommand(), graphCommand(), eventsCommand()]) program.addCommand(cmd);
+  for (const cmd of [startCommand(), planCommand(), statusCommand(), listCommand(), watchCommand(), replayCommand(), profilesCommand(), graphCommand(), eventsCommand()]) program.addCommand(cmd);
   program.addCommand(completionCommand(program));
   program.addHelpText(
     'after',
@@ -52,11 +53,16 @@ Examples:
   aurora-restore list                      # operations of the data folder, newest first
   aurora-restore status <operation-id>     # its state and step timeline
   aurora-restore plan --target-cluster analytics
+  aurora-restore profiles list               # saved refresh profiles (start --refresh-profile NAME)
   aurora-restore list --aws --stage prod --region us-east-1
 `,
   );
   // Every subcommand reports its errors the same way (exitOverride is not inherited by added commands).
-  for (const c of program.commands) c.exitOverride().showHelpAfterError('(add --help for the flags and examples)');
+  const override = (c: Command): void => {
+    c.exitOverride().showHelpAfterError('(add --help for the flags and examples)');
+    c.commands.forEach(override);
+  };
+  program.commands.forEach(override);
   return program;
 }
 

@@ -71,8 +71,11 @@ export function describeEvent(env: EventBridgeEnvelope, verbose = false): { acto
       return { actor: 'restore-snapshot', text: `→ creating ${d.clusterId}; its writer ${d.instanceId} follows once the cluster is available` };
     case 'ClusterAvailable':
       return { actor: 'check-restore-status', text: `✓ ${d.clusterId} is available at ${d.writerEndpoint}:${d.port}` };
-    case 'UsersConfigured':
-      return { actor: 'setup-db-users', text: `✓ master password rotated (${d.masterSecretName}); users ready: ${d.users.join(', ')}` };
+    case 'UsersConfigured': {
+      const sql = d.postRestoreSql?.length ? `; post-restore SQL ${d.postRestoreSql.map((h: { file: string; outcome: string }) => `${h.file} ${h.outcome.replace('-', ' ')}`).join(', ')}` : '';
+      const checks = d.validationsPassed?.length ? `; validations passed: ${d.validationsPassed.join(', ')}` : '';
+      return { actor: 'setup-db-users', text: `✓ master password rotated (${d.masterSecretName})${sql}${checks}; users ready: ${d.users.join(', ')}` };
+    }
     case 'RestoreSucceeded':
       return { actor: 'archive-snapshot', text: d.snapshotArchive === 'not-copied' ? '✓ nothing was copied: nothing to delete' : `✓ copied snapshot ${d.snapshotArchive}` };
     case 'RestoreFailed':

@@ -41,6 +41,8 @@ export const errorCode = z.enum([
   'QuotaExceeded',
   'InsufficientCapacity',
   'UserSetupFailed',
+  'PostRestoreSqlFailed',
+  'ValidationFailed',
   'SecretNotFound',
   'SecretDecryptionFailed',
   'Throttled',
@@ -102,7 +104,15 @@ export const eventSchemas = {
     readerEndpoint: z.string().check(z.minLength(1)),
     port: z.number().check(z.int(), z.positive()),
   }),
-  UsersConfigured: z.strictObject({ ...base, users: z.array(z.string()), masterSecretName: z.string(), strategy: z.enum(['replace', 'swap']) }),
+  UsersConfigured: z.strictObject({
+    ...base,
+    users: z.array(z.string()),
+    masterSecretName: z.string(),
+    strategy: z.enum(['replace', 'swap']),
+    /** Post-restore SQL files in order, each ran now or found in the cluster's ledger (already-ran), and the validations that passed. */
+    postRestoreSql: z.optional(z.array(z.strictObject({ file: z.string(), outcome: z.enum(['ran', 'already-ran', 'ran-again']), sha256: z.string() }))),
+    validationsPassed: z.optional(z.array(z.string())),
+  }),
   /** Swap: the old target was renamed away (`renamed: false` when there was none); the target name is free. */
   TargetVacated: z.strictObject({ ...base, clusterId: clusterIdentifier, region, renamed: z.boolean(), retiredClusterId: z.optional(clusterIdentifier) }),
   /** Swap: the new cluster has the target's name (and endpoints). */
@@ -236,7 +246,14 @@ export const EXAMPLES: { [N in EventName]: z.input<(typeof eventSchemas)[N]> } =
     readerEndpoint: 'aurora-staging.cluster-ro-c0ffee.us-west-2.rds.amazonaws.com',
     port: 5432,
   },
-  UsersConfigured: { ...b, users: ['app'], masterSecretName: 'aurora-restore/clusters/aurora-staging/master', strategy: 'swap' },
+  UsersConfigured: {
+    ...b,
+    users: ['app', 'reporting'],
+    masterSecretName: 'aurora-restore/clusters/aurora-staging/master',
+    strategy: 'swap',
+    postRestoreSql: [{ file: '01-mask-customers.sql', outcome: 'ran', sha256: '9f2c4b1e0a7d3c5b8e6f1a2d4c7b9e0f3a5d8c1b6e4f7a2d9c0b3e5f8a1d4c7b' }],
+    validationsPassed: ['no-real-emails'],
+  },
   TargetVacated: { ...b, clusterId: 'aurora-staging', region: 'us-west-2', renamed: true, retiredClusterId: 'aurora-staging-old-k3x9q2' },
   ClustersSwapped: {
     ...b,

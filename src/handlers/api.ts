@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { RestoreApi } from '../lib/api';
-import { busAdapter } from '../lib/aws/adapters';
+import { busAdapter, profilesAdapter } from '../lib/aws/adapters';
 import { composeAwsDependencies } from '../lib/aws/compose';
 import type { Dependencies } from '../lib/dependencies';
 import { storesFor } from '../lib/step-runner';
@@ -11,7 +11,7 @@ export function createHandler(provider: () => Dependencies) {
   const build = () => {
     const deps = provider();
     const { store } = storesFor(deps);
-    return new RestoreApi({ bus: deps.bus, clock: deps.clock, readState: (id) => store.get(id) });
+    return new RestoreApi({ bus: deps.bus, clock: deps.clock, profiles: deps.profiles, readState: (id) => store.get(id) });
   };
   /** HTTP API (payload 2.0, IAM auth): POST /restores, GET /restores/{id}. */
   return async (event: APIGatewayProxyEventV2WithIAMAuthorizer): Promise<APIGatewayProxyStructuredResultV2> => {
@@ -29,4 +29,4 @@ export function createHandler(provider: () => Dependencies) {
 }
 
 let deps: Dependencies | undefined;
-export const handler = createHandler(() => (deps ??= composeAwsDependencies(process.env, { bus: busAdapter })));
+export const handler = createHandler(() => (deps ??= composeAwsDependencies(process.env, { bus: busAdapter, profiles: profilesAdapter })));

@@ -1,5 +1,5 @@
 import { requestRestore } from '../lib/api';
-import { busAdapter } from '../lib/aws/adapters';
+import { busAdapter, profilesAdapter } from '../lib/aws/adapters';
 import { composeAwsDependencies } from '../lib/aws/compose';
 import type { Dependencies } from '../lib/dependencies';
 
@@ -11,11 +11,12 @@ import type { Dependencies } from '../lib/dependencies';
 export function createHandler(provider: () => Dependencies) {
   return async (request: unknown): Promise<{ operationId: string }> => {
     const deps = provider();
-    const started = await requestRestore({ bus: deps.bus, clock: deps.clock }, request, 'nightly-schedule');
+    // The stage's NIGHTLY_REQUEST, or {"profile": NAME} from a profile's own schedule (read from Parameter Store now).
+    const started = await requestRestore({ bus: deps.bus, clock: deps.clock, profiles: deps.profiles }, request, 'nightly-schedule');
     deps.logger.info('recurring restore requested', started);
     return started;
   };
 }
 
 let deps: Dependencies | undefined;
-export const handler = createHandler(() => (deps ??= composeAwsDependencies(process.env, { bus: busAdapter })));
+export const handler = createHandler(() => (deps ??= composeAwsDependencies(process.env, { bus: busAdapter, profiles: profilesAdapter })));

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { pick } from '../schemas/zod';
 import { configSchema } from '../schemas/config';
 import { region as regionSchema } from '../schemas/identifiers';
-import { describeIssues, restoreRequest, type RestoreRequestInput } from '../schemas/restore-request';
+import { describeIssues, profileName, restoreRequest, type RestoreRequestInput } from '../schemas/restore-request';
 import { protectedNames, type ProtectedNames } from './protected';
 
 const positiveInt = (name: string) =>
@@ -33,8 +33,10 @@ export const PASSED_CONFIG = [
   'COPY_RECHECK_SECONDS',
   'COPY_RECHECK_MAX_SECONDS',
   'SAFETY_RECHECK_SECONDS',
+  'RENAME_RECHECK_SECONDS',
   'PROTECTED_CLUSTER_PATTERN',
   'DELETION_ALLOW_LIST',
+  'CLONE_SOURCE_CLUSTERS',
   'TARGET_REGIONS',
   'TARGET_KMS_KEYS',
   'SOURCE_KMS_KEYS',
@@ -44,6 +46,10 @@ export const PASSED_CONFIG = [
   'AUDIT_TTL_DAYS',
   'FINAL_SNAPSHOT_RETENTION_COUNT',
   'FINAL_SNAPSHOT_RETENTION_DAYS',
+  'APP_SECRETS_PREFIX',
+  'HOOK_SOURCES',
+  'ALLOWED_TAG_KEYS',
+  'PROFILES_PATH',
 ] as const satisfies readonly (keyof typeof configSchema.shape)[];
 
 /** Settings of the deployment itself (not seen by the functions). */
@@ -121,9 +127,18 @@ export function parseStageParams(raw: Record<string, unknown>, placeholders: Rec
   let nightlyRequest: RestoreRequestInput | undefined;
   if (deployment.success && deployment.data.NIGHTLY_SCHEDULE) {
     try {
-      const parsed = restoreRequest.safeParse(JSON.parse(deployment.data.NIGHTLY_REQUEST || 'null'));
-      if (parsed.success) nightlyRequest = JSON.parse(deployment.data.NIGHTLY_REQUEST) as RestoreRequestInput;
-      else problems.push(`NIGHTLY_REQUEST: ${describeIssues(parsed.error)}`);
+      const body = JSON.parse(deployment.data.NIGHTLY_REQUEST || 'null') as unknown;
+      if (body && typeof body === 'object' && !Array.isArray(body) && 'profile' in body) {
+        // {"profile": NAME, …}: a saved refresh profile, read from Parameter Store (and validated) when the
+        // schedule fires; only its name can be checked here.
+        const name = profileName.safeParse((body as { profile: unknown }).profile);
+        if (name.success) nightlyRequest = body as RestoreRequestInput;
+        else problems.push(`NIGHTLY_REQUEST: profile: ${describeIssues(name.error)}`);
+      } else {
+        const parsed = restoreRequest.safeParse(body);
+        if (parsed.success) nightlyRequest = body as RestoreRequestInput;
+        else problems.push(`NIGHTLY_REQUEST: ${describeIssues(parsed.error)}`);
+      }
     } catch {
       problems.push('NIGHTLY_REQUEST: expected the restore request as JSON text');
     }

@@ -20,6 +20,12 @@ export type PortCall =
   | 'secrets.putJson'
   | 'db.configureUsers'
   | 'db.verifyLogin'
+  | 'db.disableLogins'
+  | 'db.runHook'
+  | 'db.runValidation'
+  | 'objects.getText'
+  | 'profiles.get'
+  | 'profiles.list'
   | 'queue.changeVisibility'
   | 'queue.sendDelayed'
   | `state.${'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Scan'}`
@@ -54,7 +60,10 @@ export type FunctionName = AnyStepName | 'api' | 'nightly';
  * - `allow-listed-clusters` / `allow-listed-instances`: `cluster:<id>` / `db:<id>-*` per DELETION_ALLOW_LIST id;
  * - `restore-inputs`: every resource RestoreDBClusterFromSnapshot authorizes (cluster, cluster snapshot, and
  *   the REQUIRED `subgrp`, `cluster-pg`, `og` of the Service Authorization Reference);
- * - `instance-inputs`: the optional resources CreateDBInstance may authorize besides the instance and cluster.
+ * - `instance-inputs`: the optional resources CreateDBInstance may authorize besides the instance and cluster;
+ * - `clone-sources`: `cluster:<id>` per CLONE_SOURCE_CLUSTERS id (none when the list is empty);
+ * - `all-but-protected-clusters`: every resource except the clusters PROTECTED_CLUSTER_PATTERN names
+ *   (written as `NotResource`): what a point-in-time restore creates under a name the request chooses.
  * `own-queues` are the queues the function consumes (its step queue; every DLQ for the dead-letter function).
  */
 export type ResourceRef =
@@ -67,6 +76,9 @@ export type ResourceRef =
   | 'own-queues'
   | 'credential-secrets'
   | 'cluster-secrets'
+  | 'hook-objects'
+  | 'profile-parameters'
+  | 'profile-path'
   | 'pipeline-key'
   | 'rds-keys'
   | 'rds-clusters'
@@ -78,7 +90,9 @@ export type ResourceRef =
   | 'restore-inputs'
   | 'instance-inputs'
   | 'allow-listed-clusters'
-  | 'allow-listed-instances';
+  | 'allow-listed-instances'
+  | 'clone-sources'
+  | 'all-but-protected-clusters';
 
 /**
  * A condition a grant holds only under (src/infra/template/roles.ts writes each as an IAM Condition):
@@ -100,7 +114,7 @@ export interface Grant {
   /** Every one of these must hold (one IAM Condition block). */
   when?: ConditionRef[];
   /** A KMS key used by an AWS service on the caller's behalf: limited with kms:ViaService. */
-  viaService?: 'dynamodb' | 'sns' | 'secretsmanager' | 'rds';
+  viaService?: 'dynamodb' | 'sns' | 'secretsmanager' | 'rds' | 's3';
 }
 
 const dynamoKey: Grant = { actions: ['kms:Decrypt', 'kms:GenerateDataKey'], on: 'pipeline-key', viaService: 'dynamodb' };
@@ -159,12 +173,25 @@ export const CALL_GRANTS: Record<PortCall, Grant[]> = {
     rdsKeys,
   ],
   /**
-   * A clone or point-in-time copy of a live cluster. IAM authorizes the action on `cluster` resources without
-   * telling the source from the new cluster (Service Authorization Reference: `cluster*`, `cluster-pg*`,
-   * `og*`, `subgrp*`): the code refuses sources not on CLONE_SOURCE_CLUSTERS (snapshot-check).
+   * A clone or point-in-time copy of a live cluster. The Service Authorization Reference ("Actions, resources,
+   * and condition keys for Amazon RDS", RestoreDBClusterToPointInTime) authorizes the action against the
+   * resource types `cluster*`, `cluster-auto-backup`, `cluster-pg*`, `og*` and `subgrp*` (* = required), with
+   * the request-tag keys (`aws:RequestTag/${TagKey}`, `aws:TagKeys`) at the action level: ONE `cluster` type for
+   * both the source (SourceDBClusterIdentifier) and the new cluster (DBClusterIdentifier), so IAM cannot tell
+   * them apart by type. The grant is therefore split by name:
+   * - the source: only the clusters of CLONE_SOURCE_CLUSTERS (none when it is empty), with no tag condition
+   *   (the source is read, not created or tagged; whether RDS evaluates the request's tags against it too is
+   *   not documented, so the grant holds either way);
+   * - the new cluster (any name the request chooses: the target, or its swap-time `<target>-new-<op>`) and the
+   *   subnet group, parameter group and option group: every resource EXCEPT the protected clusters
+   *   (NotResource), with the pipeline's tags. A protected cluster (the usual clone source) is therefore
+   *   cloned only when it is listed. Residual: if RDS evaluates the request tags against the source as well, an
+   *   unlisted, UNPROTECTED live cluster still passes the second statement; the code refuses it (snapshot-check,
+   *   SourceNotRestorable). tests/infra/iam.test.ts simulates both cases.
    */
   'rds.restoreClusterToPointInTime': [
-    { actions: ['rds:RestoreDBClusterToPointInTime'], on: 'restore-inputs', when: ['pipeline-tags'] },
+    { actions: ['rds:RestoreDBClusterToPointInTime'], on: 'clone-sources' },
+    { actions: ['rds:RestoreDBClusterToPointInTime'], on: 'all-but-protected-clusters', when: ['pipeline-tags'] },
     { actions: ['rds:AddTagsToResource'], on: 'rds-clusters', when: tagOnCreate },
     rdsKeys,
   ],
@@ -204,6 +231,19 @@ export const CALL_GRANTS: Record<PortCall, Grant[]> = {
   // SQL over the network (the function runs in the VPC): no AWS API call.
   'db.configureUsers': [],
   'db.verifyLogin': [],
+  'db.disableLogins': [],
+  'db.runHook': [],
+  'db.runValidation': [],
+  // Post-restore SQL files: GetObject under HOOK_SOURCES only ("you must have s3:GetObject permissions"); objects
+  // encrypted with the pipeline's key (SSE-KMS) are decrypted by S3 on the caller's behalf. No s3:ListBucket: the
+  // request names every file.
+  'objects.getText': [
+    { actions: ['s3:GetObject'], on: 'hook-objects' },
+    { actions: ['kms:Decrypt'], on: 'pipeline-key', viaService: 's3' },
+  ],
+  // Saved refresh profiles: String parameters under PROFILES_PATH (no secret values, so no KMS key).
+  'profiles.get': [{ actions: ['ssm:GetParameter'], on: 'profile-parameters' }],
+  'profiles.list': [{ actions: ['ssm:GetParametersByPath'], on: 'profile-path' }],
   // Handing a record back: only on the queue(s) the function itself consumes.
   'queue.changeVisibility': [{ actions: ['sqs:ChangeMessageVisibility'], on: 'own-queues' }],
   // A re-check within 15 minutes: a delayed message to the function's own step queue (src/lib/recheck.ts).
@@ -279,7 +319,8 @@ export const FUNCTION_CALLS: Record<FunctionName, PortCall[]> = {
     'rds.listAutomatedSnapshots',
   ],
   'copy-snapshot': [...RUNNER, HAND_BACK, BUDGET_REQUEUE, 'rds.copyClusterSnapshot', 'rds.describeClusterSnapshot'],
-  'check-copy-status': [...WAITING, HAND_BACK, 'rds.describeClusterSnapshot'],
+  // PutItem: the copy's duration joins this target's history (src/lib/history.ts).
+  'check-copy-status': [...WAITING, HAND_BACK, 'state.PutItem', 'rds.describeClusterSnapshot'],
   // An instance RDS refuses to delete is described: already deleting, or not yet (creating/modifying)?
   'delete-rds': [...RUNNER, HAND_BACK, BUDGET_REQUEUE, 'state.PutItem', 'rds.describeCluster', 'rds.deleteInstance', 'rds.describeInstance', 'rds.deleteCluster'],
   // Deletes the members delete-rds could not (creating/modifying then; recorded in the resource index), then
@@ -289,7 +330,22 @@ export const FUNCTION_CALLS: Record<FunctionName, PortCall[]> = {
   'restore-snapshot': [...RUNNER, HAND_BACK, BUDGET_REQUEUE, 'rds.restoreClusterFromSnapshot', 'rds.restoreClusterToPointInTime', 'rds.describeCluster'],
   // Creates the writer once the restored cluster is available (recording it in the resource index).
   'check-restore-status': [...WAITING, HAND_BACK, 'state.PutItem', 'rds.describeCluster', 'rds.describeInstance', 'rds.createInstance'],
-  'setup-db-users': [...RUNNER, HAND_BACK, BUDGET_REQUEUE, 'secrets.getJson', 'secrets.putJson', 'rds.modifyClusterMasterPassword', 'db.configureUsers', 'db.verifyLogin'],
+  // Rotate the master password, disable the app logins, run the post-restore SQL (read from S3) and its
+  // validations, then the users; progress (each SQL file) is appended to the state as it commits.
+  'setup-db-users': [
+    ...RUNNER,
+    HAND_BACK,
+    BUDGET_REQUEUE,
+    'secrets.getJson',
+    'secrets.putJson',
+    'rds.modifyClusterMasterPassword',
+    'db.disableLogins',
+    'objects.getText',
+    'db.runHook',
+    'db.runValidation',
+    'db.configureUsers',
+    'db.verifyLogin',
+  ],
   // Swap: rename the old target away, then the new cluster in (each name indexed for its RDS events).
   'swap-out': [...WAITING, HAND_BACK, 'state.PutItem', 'rds.describeCluster', 'rds.renameCluster'],
   'swap-in': [...WAITING, HAND_BACK, 'state.PutItem', 'rds.describeCluster', 'rds.renameCluster'],
@@ -325,8 +381,9 @@ export const FUNCTION_CALLS: Record<FunctionName, PortCall[]> = {
     'scheduler.cancel',
     'notifier.publish',
   ],
-  api: ['state.GetItem', 'bus.publish'],
-  nightly: ['bus.publish'],
+  // POST /restores {"profile": …} and the profiles' schedules read the saved profile.
+  api: ['state.GetItem', 'bus.publish', 'profiles.get'],
+  nightly: ['bus.publish', 'profiles.get'],
 };
 
 export const FUNCTION_NAMES = Object.keys(FUNCTION_CALLS) as FunctionName[];

@@ -7,7 +7,8 @@ import { domainEvent } from '../events/catalogue';
 import { newOperationId, operationId as operationIdSchema } from '../schemas/identifiers';
 import type { OperationState } from '../schemas/operation-state';
 import { describeIssues, restoreRequest } from '../schemas/restore-request';
-import type { Clock, EventBus } from './ports';
+import type { Clock, EventBus, ProfileStore } from './ports';
+import { ProfileError, resolveProfile } from './profiles';
 
 /** A request that is not a valid restore request; the message names each bad field. */
 export class InvalidRestoreRequestError extends Error {
@@ -20,6 +21,8 @@ export class InvalidRestoreRequestError extends Error {
 export interface RestoreRequesterOptions {
   bus: EventBus;
   clock: Clock;
+  /** Saved refresh profiles: a body naming a `profile` starts that profile's request (other fields over it). */
+  profiles?: ProfileStore;
   /** Random source of the operation id's suffix (tests pass a seeded one). */
   random?: () => number;
 }
@@ -33,10 +36,17 @@ export async function requestRestore(
   body: unknown,
   requestedBy?: string,
 ): Promise<{ operationId: string }> {
+  let resolved: unknown;
+  try {
+    resolved = await resolveProfile(options.profiles, body);
+  } catch (e) {
+    if (e instanceof ProfileError) throw new InvalidRestoreRequestError(e.message);
+    throw e;
+  }
   const withCaller =
-    requestedBy && body && typeof body === 'object' && !Array.isArray(body) && (body as Record<string, unknown>).requestedBy === undefined
-      ? { ...(body as Record<string, unknown>), requestedBy: requestedBy.slice(0, 128) }
-      : body;
+    requestedBy && resolved && typeof resolved === 'object' && !Array.isArray(resolved) && (resolved as Record<string, unknown>).requestedBy === undefined
+      ? { ...(resolved as Record<string, unknown>), requestedBy: requestedBy.slice(0, 128) }
+      : resolved;
   const parsed = restoreRequest.safeParse(withCaller);
   if (!parsed.success) throw new InvalidRestoreRequestError(describeIssues(parsed.error));
   const now = options.clock.now();

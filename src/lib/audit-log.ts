@@ -21,6 +21,8 @@ export interface AuditEntry {
   error?: { code: ErrorCode; message: string } | null;
   /** Position among this step's lines of the same instant; by default progress (INFO) before the result. */
   order?: number;
+  /** Tells apart lines of the same step, type and instant (e.g. one per post-restore SQL file); part of the key. */
+  seq?: string;
 }
 
 /** Where a step's lines sort among lines of the same instant: in pipeline order, guards last. */
@@ -43,7 +45,7 @@ export class AuditLog {
     const order = e.order ?? (e.status === 'INFO' ? 0 : 1);
     const item: AuditEvent = {
       operation_id: e.operationId,
-      sk: `${timestamp}#${rank}#${order}#${e.step}#${e.type}`,
+      sk: `${timestamp}#${rank}#${order}#${e.step}#${e.type}${e.seq ? `#${e.seq}` : ''}`,
       timestamp,
       step: e.step,
       event_type: e.type,

@@ -1,5 +1,5 @@
 import type { Config } from '../schemas/config';
-import type { Clock, DatabaseAdmin, EventBus, Logger, MessageQueue, Metrics, Notifier, Rds, RecheckScheduler, Secrets } from './ports';
+import type { Clock, DatabaseAdmin, EventBus, Logger, MessageQueue, Metrics, Notifier, ObjectStore, ProfileStore, Rds, RecheckScheduler, Secrets } from './ports';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /**
@@ -16,6 +16,10 @@ export interface Dependencies {
   notifier: Notifier;
   secrets: Secrets;
   db: DatabaseAdmin;
+  /** Post-restore SQL files (S3). */
+  objects: ObjectStore;
+  /** Saved refresh profiles (SSM Parameter Store). */
+  profiles: ProfileStore;
   /** The queue the handler consumes: hands records back (ChangeMessageVisibility). */
   queue: MessageQueue;
   dynamo: DynamoDBDocumentClient;

@@ -78,6 +78,9 @@ const BY_NAME: Record<string, ErrorCode> = {
   InvalidParameterCombination: 'InvalidParameter',
   MissingParameter: 'InvalidParameter',
   ValidationException: 'InvalidParameter',
+  // A parameter group the request names that does not exist in the target region.
+  DBClusterParameterGroupNotFound: 'InvalidParameter',
+  DBParameterGroupNotFound: 'InvalidParameter',
   // Account quotas: "the user has already reached the maximum allowed DB cluster quota", and the like.
   DBClusterQuotaExceeded: 'QuotaExceeded',
   InstanceQuotaExceeded: 'QuotaExceeded',

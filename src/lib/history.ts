@@ -52,6 +52,27 @@ export class RefreshHistory {
   }
 }
 
+/**
+ * How much a target's phase varies from night to night when the history cannot tell yet (one or two
+ * nights): the same data size takes RDS about the same time, within ±10 % (the issue's figure; our own
+ * history widens it when it sees more).
+ */
+export const NIGHTLY_SPREAD = 0.1;
+
+/**
+ * When a phase is expected to end, seconds after it began: the median, and a window around it — ±NIGHTLY_SPREAD,
+ * widened to cover every recorded duration (plus a few seconds for RDS's event time stamps).
+ */
+export function predictWindow(durations: readonly number[] | undefined): { expected: number; from: number; to: number } | undefined {
+  const expected = predictSeconds(durations);
+  if (expected === undefined || !durations) return undefined;
+  return {
+    expected,
+    from: Math.max(0, Math.min(expected * (1 - NIGHTLY_SPREAD), Math.min(...durations) - 5)),
+    to: Math.max(expected * (1 + NIGHTLY_SPREAD), Math.max(...durations) + 5),
+  };
+}
+
 /** The expected duration of a phase: the median of its recorded durations (none: no prediction). */
 export function predictSeconds(durations: readonly number[] | undefined): number | undefined {
   if (!durations?.length) return undefined;

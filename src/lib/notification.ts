@@ -10,12 +10,17 @@ export function composeNotification(state: OperationState, environment: string):
   const s = state.snapshot_details;
   const m = state.metrics;
   const ok = state.status === 'SUCCEEDED';
+  // A restored cluster whose post-restore SQL did not complete must never be mistaken for a ready one.
+  const notReady = !ok && (state.error?.code === 'PostRestoreSqlFailed' || state.error?.code === 'ValidationFailed');
   const target = p.target_cluster_id || '(unknown target)';
   const subject = ok
     ? `[aurora-restore] SUCCEEDED: ${target} restored in ${p.target_region}`
-    : `[aurora-restore] FAILED: ${target}${state.error ? ` at ${state.error.step} (${state.error.code})` : ''}`;
+    : `[aurora-restore] FAILED${notReady ? ' (database NOT ready)' : ''}: ${target}${state.error ? ` at ${state.error.step} (${state.error.code})` : ''}`;
   const body = [
     ok ? `The restore of ${target} in ${p.target_region} succeeded.` : `The restore of ${target} failed.`,
+    ...(notReady
+      ? ['', 'THE DATABASE IS NOT READY: its post-restore SQL or a validation failed, so it may still hold unmasked production data.', 'No application user can log in to it. Do not point anything at it until a refresh succeeds.']
+      : []),
     '',
     ...line('Operation', state.operation_id),
     ...line('Environment', environment),
@@ -27,6 +32,9 @@ export function composeNotification(state: OperationState, environment: string):
     ...line('Writer endpoint', r.writer_endpoint),
     ...line('Reader endpoint', r.reader_endpoint),
     ...line('Master secret', r.master_secret_name),
+    ...line('Post-restore SQL', r.post_restore_hooks?.length ? r.post_restore_hooks.map((h) => `${h.file} ${h.outcome} (sha256 ${h.sha256.slice(0, 12)}…)`).join(', ') : undefined),
+    ...line('Validations passed', r.validations_passed?.length ? r.validations_passed.join(', ') : undefined),
+    ...line('Application users', ok ? r.users?.join(', ') : undefined),
     ...line('Existing cluster', r.deleted_existing_cluster === undefined ? undefined : r.deleted_existing_cluster ? `deleted (final snapshot ${r.final_snapshot_id ?? 'skipped'})` : 'none'),
     ...line('Copied snapshot', s.archive),
     ...line('Started', state.start_time),
@@ -45,6 +53,7 @@ export function composeNotification(state: OperationState, environment: string):
       step: state.error?.step ?? 'archive-snapshot',
       environment,
       target_cluster_id: target,
+      database_ready: ok ? 'true' : 'false',
     },
     deduplicationId: `${state.operation_id}:terminal`,
   };

@@ -3,6 +3,8 @@
  * src/lib/local. No step imports an AWS SDK; no adapter contains a pipeline decision.
  */
 import type { DomainEvent } from '../events/catalogue';
+import type { TablePrivilege, ValidationQuery } from '../schemas/refresh-settings';
+import type { RestoreRequestInput } from '../schemas/restore-request';
 
 export interface Clock {
   now(): Date;
@@ -68,11 +70,21 @@ export interface CopySnapshotInput {
   tags: Record<string, string>;
 }
 
-export interface RestoreClusterInput {
+/** The restored cluster's settings from the request (`cluster`), as the restore calls take them. */
+export interface ClusterOptions {
+  clusterParameterGroup?: string;
+  serverless?: { minCapacity: number; maxCapacity: number };
+  cloudwatchLogsExports?: string[];
+  deletionProtection?: boolean;
+  iamDatabaseAuthentication?: boolean;
+  port?: number;
+}
+
+export interface RestoreClusterInput extends ClusterOptions {
   clusterId: string;
   snapshotId: string;
   engine: string;
-  /** The snapshot's engine version: without it RDS uses the region's default version, which may be older. */
+  /** The snapshot's engine version (or the request's): without it RDS uses the region's default version, which may be older. */
   engineVersion?: string;
   subnetGroup?: string;
   securityGroupIds: string[];
@@ -81,7 +93,7 @@ export interface RestoreClusterInput {
 }
 
 /** A clone (copy-on-write, at the latest restorable time) or a full copy at `restoreTime` (or the latest) of a live cluster. */
-export interface RestoreToPointInTimeInput {
+export interface RestoreToPointInTimeInput extends ClusterOptions {
   clusterId: string;
   sourceClusterId: string;
   type: 'copy-on-write' | 'full-copy';
@@ -97,6 +109,10 @@ export interface CreateInstanceInput {
   clusterId: string;
   instanceClass: string;
   engine: string;
+  /** DB parameter group of the instance (its family must match the cluster's engine version). */
+  parameterGroup?: string;
+  /** Failover priority, 0 (first) to 15: the writer 0, readers after it. */
+  promotionTier?: number;
   tags: Record<string, string>;
 }
 
@@ -184,15 +200,75 @@ export interface DbEndpoint {
 }
 
 export interface AppUser extends DbCredentials {
-  /** Privileges on all tables of schema public. */
-  privileges: ('SELECT' | 'INSERT' | 'UPDATE' | 'DELETE')[];
+  /** Privileges on all tables (present and future) of `schemas`; the others are revoked. */
+  privileges: TablePrivilege[];
+  /** Default: public. */
+  schemas?: string[];
+}
+
+/** One post-restore SQL file, run as the master user in its own transaction with its ledger row. */
+export interface SqlHook {
+  operationId: string;
+  /** The restored cluster (recorded in the ledger; the ledger is keyed by operation and file). */
+  clusterId: string;
+  file: string;
+  sha256: string;
+  sql: string;
+  /** A re-runnable file runs again on a repeat; any other runs once per operation. */
+  rerunnable: boolean;
+  statementTimeoutMs: number;
+}
+
+export interface HookRun {
+  /** `already-ran`: its ledger row (same operation, same file) says an earlier attempt committed it; nothing ran now. */
+  outcome: 'ran' | 'already-ran' | 'ran-again';
+  statements: number;
+}
+
+export interface ValidationResult {
+  passed: boolean;
+  /** What came back, without the value itself (it may be data): row and column counts. */
+  shape: { rows: number; columns: number };
 }
 
 export interface DatabaseAdmin {
   /** Creates or updates each user (LOGIN, password) and its grants, with quoted identifiers. Idempotent. */
   configureUsers(endpoint: DbEndpoint, master: DbCredentials, users: AppUser[]): Promise<void>;
-  /** Logs in as the user and checks it is who it says and may connect; throws if not. */
-  verifyLogin(endpoint: DbEndpoint, user: DbCredentials): Promise<void>;
+  /** Logs in as the user and checks it is who it says and may connect (and holds its privileges); throws if not. */
+  verifyLogin(endpoint: DbEndpoint, user: DbCredentials | AppUser): Promise<void>;
+  /**
+   * Takes LOGIN away from those of `usernames` that exist and ends their sessions: nobody can log in as them
+   * until configureUsers gives it back. Returns the ones that existed.
+   */
+  disableLogins(endpoint: DbEndpoint, master: DbCredentials, usernames: string[]): Promise<string[]>;
+  /** Runs a post-restore SQL file unless its ledger row says it already ran (throws SqlHookError naming the file and statement). */
+  runHook(endpoint: DbEndpoint, master: DbCredentials, hook: SqlHook): Promise<HookRun>;
+  /** Runs a validation query read-only; `passed` when it returned one row of one column equal to `expect`. */
+  runValidation(endpoint: DbEndpoint, master: DbCredentials, validation: ValidationQuery, timeoutMs: number): Promise<ValidationResult>;
+}
+
+/** Post-restore SQL files (S3 on AWS; locally a folder per bucket). */
+export interface ObjectStore {
+  /** The object's bytes as UTF-8 text; throws PipelineError PostRestoreSqlFailed when it does not exist or may not be read. */
+  getText(bucket: string, key: string): Promise<string>;
+}
+
+/** A saved refresh: a named restore request, optionally with its own recurring schedule. */
+export interface RefreshProfile {
+  name: string;
+  description?: string;
+  /** EventBridge Scheduler expression, e.g. cron(0 2 * * ? *): the profile gets its own nightly schedule. */
+  schedule?: string;
+  timezone?: string;
+  request: RestoreRequestInput;
+}
+
+/** Saved refresh profiles (SSM Parameter Store on AWS, a profiles file locally). */
+export interface ProfileStore {
+  /** The profile as stored (validated by the caller); undefined when there is none of that name. */
+  get(name: string): Promise<unknown | undefined>;
+  /** Every profile's name and stored value, by name. */
+  list(): Promise<{ name: string; value: unknown }[]>;
 }
 
 export interface Logger {

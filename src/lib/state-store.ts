@@ -416,6 +416,29 @@ export class StateStore {
   }
 
   /**
+   * Appends `entry` to the list `restore_details.<field>` while the operation runs: progress a step records as
+   * it goes (post-restore SQL files as they commit), so the state says what happened even if the step dies.
+   */
+  async appendRestoreDetail(operationId: string, field: 'post_restore_hooks' | 'validations_passed', entry: unknown, now: Date): Promise<void> {
+    await this.conditional(() =>
+      this.dynamo.send(
+        new UpdateCommand(
+          withNames(
+            {
+              TableName: this.table,
+              Key: { operation_id: operationId },
+              UpdateExpression: 'SET #rd.#field = list_append(if_not_exists(#rd.#field, :empty), :entry), #updated = :now',
+              ConditionExpression: `attribute_exists(operation_id) AND ${TERMINAL_CONDITION}`,
+              ExpressionAttributeValues: { ':entry': [entry], ':empty': [], ':now': now.toISOString(), ...TERMINAL_VALUES },
+            },
+            { '#rd': 'restore_details', '#field': field },
+          ),
+        ),
+      ),
+    );
+  }
+
+  /**
    * Adds retries to the operation's retry_count when no step outcome carries them (a wait step's check
    * that retried and is still waiting). Ignored once the operation has ended.
    */

@@ -37,6 +37,8 @@ export interface StepContext {
   stepName: StepName;
   deps: Dependencies;
   store: StateStore;
+  /** For progress lines a step writes while it works (the runner writes its result line). */
+  audit: AuditLog;
   state: OperationState;
   trigger: ParsedEvent;
   now: Date;
@@ -179,6 +181,7 @@ export async function runStep(step: Step, deps: Dependencies, record: SQSRecord)
     stepName: step.name,
     deps,
     store,
+    audit,
     state,
     trigger: parsed,
     now,

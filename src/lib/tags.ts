@@ -6,3 +6,8 @@
 export const MANAGED_BY_TAG = 'aurora-restore:managed-by';
 export const MANAGED_BY_VALUE = 'aurora-restore';
 export const OPERATION_TAG = 'aurora-restore:operation-id';
+
+/** What the pipeline creates is tagged with the request's tags (`cluster.tags`, keys on ALLOWED_TAG_KEYS) and its own, which win. */
+export function creationTags(operationId: string, requested: Record<string, string> | undefined): Record<string, string> {
+  return { ...(requested ?? {}), [MANAGED_BY_TAG]: MANAGED_BY_VALUE, [OPERATION_TAG]: operationId };
+}

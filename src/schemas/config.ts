@@ -115,6 +115,20 @@ export const configSchema = z.object({
       return out;
     }),
   ),
+  /** Secrets of application users a request may name (`users[].secret`) start with this; the IAM grant is `<prefix>*`. */
+  APP_SECRETS_PREFIX: z._default(z.string().check(z.regex(/^[A-Za-z0-9/_+=.@-]+\/$/, 'expected a secret name prefix ending with /')), 'aurora-restore/app/'),
+  /**
+   * Where post-restore SQL may be read from: `bucket/prefix` entries (prefix ending with / or empty). A request's
+   * `postRestore.sql` must be inside one of them; setup-db-users may s3:GetObject there only.
+   */
+  HOOK_SOURCES: z.pipe(
+    optionalList,
+    z.array(z.string().check(z.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/(?:[A-Za-z0-9!_.*'()-]+\/)*$/, 'expected bucket/prefix/ entries (the prefix may be empty: bucket/)'))),
+  ),
+  /** Tag keys a request may put on what the refresh creates (`cluster.tags`); IAM allows creating with these and the pipeline's own. */
+  ALLOWED_TAG_KEYS: z._default(commaList, ['environment', 'service', 'team', 'cost-center', 'owner']),
+  /** SSM Parameter Store path of the saved refresh profiles: `<path><name>` holds each profile's JSON. */
+  PROFILES_PATH: z._default(z.string().check(z.regex(/^\/[A-Za-z0-9_.\/-]*\/$/, 'expected a parameter path like /aurora-restore/profiles/')), '/aurora-restore/profiles/'),
   /**
    * Final snapshot retention (src/lib/steps/retention.ts): after a successful restore, the pipeline's own final
    * snapshots of the target cluster (managed-by tag AND named `<cluster>-final-<id>`) beyond the newest COUNT

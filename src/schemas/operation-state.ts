@@ -2,6 +2,7 @@ import * as z from './zod';
 import { errorCode } from '../events/catalogue';
 import { anyStepName, STEP_NAMES, type StepName } from './steps';
 import type { RestoreRequest } from './restore-request';
+import type { AppUserGrant, ClusterSettings, PostRestore } from './refresh-settings';
 
 /** Operation statuses. The only terminal ones are SUCCEEDED and FAILED. */
 export const OPERATION_STATUSES = [
@@ -50,6 +51,16 @@ export const stepRecord = z.object({
   phase: z.optional(z.object({ name: z.string(), started_at: z.string() })),
 });
 export type StepRecord = z.infer<typeof stepRecord>;
+
+/** One post-restore SQL file on the restored cluster: `ran` now, or `already-ran` (its ledger row says an earlier attempt committed it). */
+export const hookRecord = z.object({
+  file: z.string(),
+  sha256: z.string(),
+  outcome: z.enum(['ran', 'already-ran', 'ran-again']),
+  statements: z.number().check(z.int()),
+  at: z.string(),
+});
+export type HookRecord = z.infer<typeof hookRecord>;
 
 export const operationError = z.nullable(z.object({ step: anyStepName, code: errorCode, message: z.string(), retryable: z.boolean() }));
 
@@ -101,6 +112,12 @@ export const operationState = z.object({
     source: z.optional(z.enum(['snapshot', 'clone', 'point-in-time'])),
     restore_time: z.optional(z.string()),
     requested_by: z.optional(z.string()),
+    /** The saved profile the request came from. */
+    profile: z.optional(z.string()),
+    /** The request's `cluster`, `postRestore` and `users` as given (validated by the request schema). */
+    cluster_settings: z.optional(z.custom<ClusterSettings>()),
+    post_restore: z.optional(z.custom<PostRestore>()),
+    app_users: z.optional(z.custom<AppUserGrant[]>()),
   }),
   snapshot_details: z.object({
     source_snapshot_id: z.optional(z.string()),
@@ -130,6 +147,12 @@ export const operationState = z.object({
     instances_not_yet_deleted: z.optional(z.array(z.string())),
     master_secret_name: z.optional(z.string()),
     users: z.optional(z.array(z.string())),
+    /** Reader instances created with the writer. */
+    reader_instance_ids: z.optional(z.array(z.string())),
+    /** Post-restore SQL files that ran on the restored cluster (or were found in its ledger), in order, with their SHA-256. */
+    post_restore_hooks: z.optional(z.array(hookRecord)),
+    /** Validation queries that passed (a failure ends the operation: its name is in the error). */
+    validations_passed: z.optional(z.array(z.string())),
   }),
   error: operationError,
   next_step: z.string(),
@@ -179,7 +202,7 @@ export function parametersFrom(r: RestoreRequest): OperationState['parameters'] 
     source_region: r.sourceRegion,
     target_region: r.targetRegion,
     target_cluster_id: r.targetClusterId.toLowerCase(),
-    db_instance_class: r.instanceClass,
+    db_instance_class: r.instanceClass ?? (r.cluster?.serverless ? 'db.serverless' : 'db.r6g.large'),
     vpc_security_group_ids: r.securityGroupIds,
     db_subnet_group_name: r.subnetGroup,
     delete_existing: r.deleteExisting,
@@ -189,6 +212,10 @@ export function parametersFrom(r: RestoreRequest): OperationState['parameters'] 
     source: r.source,
     restore_time: r.restoreTime,
     requested_by: r.requestedBy,
+    ...(r.profile ? { profile: r.profile } : {}),
+    ...(r.cluster ? { cluster_settings: r.cluster } : {}),
+    ...(r.postRestore ? { post_restore: r.postRestore } : {}),
+    ...(r.users ? { app_users: r.users } : {}),
   };
 }
 

@@ -9,6 +9,12 @@ import {
   snapshotIdentifier,
   subnetGroupName,
 } from './identifiers';
+import { appUsers, clusterSettings, postRestore } from './refresh-settings';
+
+/** A saved refresh profile's name (SSM parameter name segment, profiles file key). */
+export const profileName = z
+  .string()
+  .check(z.regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'expected a profile name of lowercase letters, digits and hyphens, like staging-orders'));
 
 /**
  * What a user asks for: the one schema behind the CLI's `start`, the HTTP API's `POST /restores`
@@ -23,7 +29,8 @@ export const restoreRequest = z
     sourceRegion: region,
     targetRegion: region,
     targetClusterId: clusterIdentifier,
-    instanceClass: z._default(instanceClass, 'db.r6g.large'),
+    /** Default db.r6g.large, or db.serverless with `cluster.serverless`. */
+    instanceClass: z.optional(instanceClass),
     subnetGroup: z.optional(subnetGroupName),
     securityGroupIds: z._default(z.array(securityGroupId).check(z.maxLength(5, 'expected at most 5 security groups')), []),
     deleteExisting: z._default(z.boolean(), false),
@@ -47,9 +54,29 @@ export const restoreRequest = z
     ),
     restoreTime: z.optional(isoTimestamp),
     requestedBy: z.optional(z.string().check(z.maxLength(128, 'expected at most 128 characters'))),
+    /** The saved profile this request came from (informational: the request carries the profile's settings). */
+    profile: z.optional(profileName),
+    /** The restored cluster's settings (engine version, parameter groups, Serverless v2, readers, logs, …). */
+    cluster: z.optional(clusterSettings),
+    /** SQL run as the master user after the restore, before any application user may log in; and its checks. */
+    postRestore: z.optional(postRestore),
+    /** The application users (default: the one in APP_SECRET_NAME, with the privileges it lists, on schema public). */
+    users: z.optional(appUsers),
   })
   .check(
     z.superRefine((r, ctx) => {
+      const serverless = r.cluster?.serverless !== undefined;
+      if (serverless && r.instanceClass !== undefined && r.instanceClass !== 'db.serverless') {
+        ctx.addIssue({ code: 'custom', path: ['instanceClass'], message: `cluster.serverless runs every instance as db.serverless, got ${r.instanceClass}` });
+      }
+      // "An Aurora cluster must have a ServerlessV2ScalingConfiguration attribute before you can add any DB instances
+      // that use the db.serverless DB instance class." (Aurora user guide)
+      if (!serverless && r.instanceClass === 'db.serverless') {
+        ctx.addIssue({ code: 'custom', path: ['cluster', 'serverless'], message: 'expected a capacity range (minCapacity, maxCapacity) for db.serverless instances' });
+      }
+      if (r.source !== 'snapshot' && r.cluster?.engineVersion) {
+        ctx.addIssue({ code: 'custom', path: ['cluster', 'engineVersion'], message: `a ${r.source} keeps the source cluster's engine version (RestoreDBClusterToPointInTime takes none)` });
+      }
       if (r.source !== 'snapshot') {
         if (!r.sourceClusterId) ctx.addIssue({ code: 'custom', path: ['sourceClusterId'], message: `expected the source cluster to ${r.source === 'clone' ? 'clone' : 'restore to a point in time'}` });
         if (r.snapshotId || r.snapshotDate) ctx.addIssue({ code: 'custom', path: [r.snapshotId ? 'snapshotId' : 'snapshotDate'], message: `a ${r.source} restore takes no snapshot` });

@@ -20,6 +20,8 @@ export const TARGET_KEY = `arn:aws:kms:${TARGET_REGION}:${ACCOUNT}:key/66666666-
 export const SOURCE_KEY = `arn:aws:kms:${PIPELINE_REGION}:${ACCOUNT}:key/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee`;
 /** Given in mixed case on purpose: RDS stores identifiers lowercase, so the IAM ARNs must be lowercase. */
 export const ALLOW_LISTED = 'Legacy-Staging';
+/** The live cluster clone / point-in-time requests may use (mixed case on purpose, as ALLOW_LISTED). */
+export const CLONE_SOURCE = 'Aurora-Dev-Source';
 export const NIGHTLY = {
   sourceClusterId: 'aurora-prod',
   sourceRegion: 'us-east-1',
@@ -35,8 +37,10 @@ export const PARAMS: Record<string, string> = {
   SOURCE_KMS_KEYS: SOURCE_KEY,
   TARGET_REGIONS: TARGET_REGION,
   DELETION_ALLOW_LIST: ALLOW_LISTED,
+  CLONE_SOURCE_CLUSTERS: CLONE_SOURCE,
   NIGHTLY_SCHEDULE: 'cron(0 2 * * ? *)',
   NIGHTLY_REQUEST: JSON.stringify(NIGHTLY),
+  HOOK_SOURCES: 'aurora-restore-hooks/staging/',
 };
 
 /** The forwarder's parameters, as the documented deploy command gives them in TARGET_REGION. */

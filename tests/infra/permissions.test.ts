@@ -13,12 +13,16 @@ import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient, PutSecretValueCommand, CreateSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { SNSClient, PublishCommand } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { domainEvent } from '../../src/events/catalogue';
 import { CALL_GRANTS, FUNCTION_CALLS, FUNCTION_NAMES, type FunctionName, type PortCall } from '../../src/infra/permissions';
 import { AwsEventBus } from '../../src/lib/aws/event-bus';
 import { AwsNotifier } from '../../src/lib/aws/notifier';
+import { AwsObjectStore } from '../../src/lib/aws/objects';
+import { AwsProfileStore } from '../../src/lib/aws/profiles';
 import { AwsMessageQueue } from '../../src/lib/aws/queue';
 import { AwsRds } from '../../src/lib/aws/rds';
 import { AwsRecheckScheduler } from '../../src/lib/aws/scheduler';
@@ -88,6 +92,8 @@ function observeDeps(deps: Dependencies): Dependencies {
     secrets: observePort('secrets', deps.secrets),
     db: observePort('db', deps.db),
     queue: observePort('queue', deps.queue),
+    objects: observePort('objects', deps.objects),
+    profiles: observePort('profiles', deps.profiles),
     dynamo,
   };
 }
@@ -182,8 +188,10 @@ describe('the permission table lists exactly what the steps call', () => {
       })),
       // a swap whose restore RDS fails: the temporary cluster is deleted before the operation ends
       ...(await run({ scenario: parseScenario({ ...structuredClone(DEFAULT_SCENARIO), failRestoreOf: ['aurora-staging-new-*'] }), requests: [{ strategy: 'swap' }] })),
+      // re-checks due beyond SQS's 15-minute DelaySeconds: each wait arms a Scheduler schedule instead (a replace, then a swap)
+      ...(await run({ env: { SAFETY_RECHECK_SECONDS: '1800', COPY_RECHECK_SECONDS: '1200', RENAME_RECHECK_SECONDS: '1200' }, requests: [{}, { strategy: 'swap' }] })),
     ];
-    expect(statuses).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'FAILED', 'FAILED', 'FAILED', 'FAILED', 'SUCCEEDED', 'SUCCEEDED', 'FAILED']);
+    expect(statuses).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'FAILED', 'FAILED', 'FAILED', 'FAILED', 'SUCCEEDED', 'SUCCEEDED', 'FAILED', 'SUCCEEDED', 'SUCCEEDED']);
   }, 120_000);
 
   for (const fn of Object.keys(FUNCTION_CALLS) as FunctionName[]) {
@@ -207,6 +215,8 @@ const SERVICE_PREFIX: Record<string, string> = {
   SNSClient: 'sns',
   SecretsManagerClient: 'secretsmanager',
   SQSClient: 'sqs',
+  S3Client: 's3',
+  SSMClient: 'ssm',
 };
 
 describe('the permission table grants every command the adapters send', () => {
@@ -221,6 +231,8 @@ describe('the permission table grants every command the adapters send', () => {
     ['SNSClient', snsMock],
     ['SecretsManagerClient', secretsMock],
     ['SQSClient', mockClient(SQSClient)],
+    ['S3Client', mockClient(S3Client)],
+    ['SSMClient', mockClient(SSMClient)],
   ] as const;
   afterAll(() => mocks.forEach(([, m]) => m.restore()));
 
@@ -281,6 +293,9 @@ describe('the permission table grants every command the adapters send', () => {
         receiptHandle: 'r',
         seconds: 30,
       }),
+    'objects.getText': () => new AwsObjectStore({ client: new S3Client({ region, credentials }) }).getText('aurora-restore-hooks', 'staging/01-mask-customers.sql'),
+    'profiles.get': () => new AwsProfileStore({ path: '/aurora-restore/profiles/', client: new SSMClient({ region, credentials }) }).get('staging-orders'),
+    'profiles.list': () => new AwsProfileStore({ path: '/aurora-restore/profiles/', client: new SSMClient({ region, credentials }) }).list(),
     'queue.sendDelayed': () =>
       new AwsMessageQueue({ client: new SQSClient({ region, credentials }) }).sendDelayed({
         queueArn: 'arn:aws:sqs:us-east-1:123456789012:citest-aurora-restore-check-copy-status',

@@ -306,7 +306,7 @@ describe('least-privilege IAM', () => {
   ];
   const allows = (fn: FunctionName) => statementsOf(fn).filter((s) => s.Effect === 'Allow');
   const withAction = (fn: FunctionName, action: string) => allows(fn).filter((s) => [s.Action].flat().includes(action));
-  const arns = (st: Record<string, any>) => [st.Resource].flat().map((r: any) => (typeof r === 'string' ? r : (r['Fn::Sub'] ?? JSON.stringify(r))) as string);
+  const arns = (st: Record<string, any>) => [st.Resource ?? st.NotResource].flat().map((r: any) => (typeof r === 'string' ? r : (r['Fn::Sub'] ?? JSON.stringify(r))) as string);
   const rdsFns = () => FUNCTION_NAMES.filter((fn) => allows(fn).some((s) => [s.Action].flat().some((a: string) => a.startsWith('rds:'))));
 
   for (const fn of FUNCTION_NAMES) {

@@ -107,6 +107,34 @@ describe('strategy swap', () => {
     expect(back?.tags[OPERATION_TAG]).not.toBe(id);
   });
 
+  it('a second rename that fails for good while RDS refuses the rename back: the notification says where the old cluster is, never "being renamed back"', async () => {
+    const { p, id, state, notes } = await restore(
+      {
+        scenario: DEFAULT_SCENARIO,
+        wrapDeps: (deps) => ({
+          ...deps,
+          rds: Object.assign(Object.create(deps.rds), {
+            renameCluster: (region: string, from: string, to: string) =>
+              from.includes('-new-')
+                ? Promise.reject(rdsFault('InvalidParameterValue', 'simulated: the new name is refused'))
+                : to === 'aurora-staging'
+                  ? Promise.reject(rdsFault('InvalidDBClusterStateFault', 'simulated: the cluster is modifying'))
+                  : deps.rds.renameCluster(region, from, to),
+          }),
+        }),
+      },
+      { strategy: 'swap' },
+    );
+    const retired = retiredClusterId(id, 'aurora-staging');
+    expect(state.status).toBe('FAILED');
+    expect(state.error!.message).not.toContain('being renamed back');
+    expect(state.error!.message).toContain(`kept as ${retired}`);
+    expect(state.error!.message).toContain('rename it back by hand');
+    expect(notes).toHaveLength(1);
+    expect(notes[0].message).toContain(`kept as ${retired}`);
+    expect(await p.deps.rds.describeCluster('us-west-2', retired)).toMatchObject({ status: 'available' });
+  });
+
   it('a crash between the two renames: the next wake-up finds the target name free and finishes the swap; each cluster renamed once', async () => {
     const counters = newCrashCounters();
     const { p, id, state } = await restore(

@@ -112,6 +112,112 @@ const RULES: Rule[] = [
       await r.send('us-east-1', 'CreateDBInstance', writer);
     },
   },
+  // --- renames, clones and point-in-time restores (swap strategy, clone / point-in-time sources) ---
+  {
+    service: 'RDS',
+    rule: 'a clone (RestoreDBClusterToPointInTime) is made in its source cluster\'s region: a source ARN of another region names no cluster here (DBClusterNotFoundFault)',
+    quote: "You can't create a clone in a different AWS Region from the source Aurora DB cluster.",
+    source: 'https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Aurora.Managing.Clone.html (Limitations of Aurora cloning); the refusal is DBClusterNotFoundFault, "DBClusterIdentifier doesn\'t refer to an existing DB cluster." (API_RestoreDBClusterToPointInTime.html)',
+    proof: async () => {
+      const r = rds();
+      // aurora-staging exists in us-west-2: an ARN naming it in us-east-1 must not reach it.
+      const otherRegion = 'arn:aws:rds:us-east-1:123456789012:cluster:aurora-staging';
+      const clone = (source: string, id: string) => ({ DBClusterIdentifier: id, SourceDBClusterIdentifier: source, RestoreType: 'copy-on-write', UseLatestRestorableTime: true });
+      expect((await r.refused('us-west-2', 'RestoreDBClusterToPointInTime', clone(otherRegion, 'cross-region-clone'))).name).toBe('DBClusterNotFoundFault');
+      await r.send('us-west-2', 'RestoreDBClusterToPointInTime', clone('arn:aws:rds:us-west-2:123456789012:cluster:aurora-staging', 'same-region-clone'));
+    },
+  },
+  {
+    service: 'RDS',
+    rule: 'a point-in-time restore takes a RestoreToTime inside the source\'s restorable window only (InvalidParameterValue)',
+    quote: 'Must be before the latest restorable time for the DB instance',
+    source: `${RDS_API}/API_RestoreDBClusterToPointInTime.html (RestoreToTime constraints; the earliest bound: "Users can restore to any point in time before LatestRestorableTime for up to BackupRetentionPeriod days." The error code is not documented)`,
+    proof: async () => {
+      const r = rds();
+      // aurora-prod keeps 7 days of backups; its latest restorable time is a few minutes behind now.
+      const pitr = (id: string, at: number) => ({ DBClusterIdentifier: id, SourceDBClusterIdentifier: 'aurora-prod', RestoreType: 'full-copy', RestoreToTime: new Date(at) });
+      expect((await r.refused('us-east-1', 'RestoreDBClusterToPointInTime', pitr('too-late', T0))).name).toBe('InvalidParameterValue');
+      expect((await r.refused('us-east-1', 'RestoreDBClusterToPointInTime', pitr('too-early', T0 - 8 * 86_400_000))).name).toBe('InvalidParameterValue');
+      await r.send('us-east-1', 'RestoreDBClusterToPointInTime', pitr('in-window', T0 - 86_400_000));
+    },
+  },
+  {
+    service: 'RDS',
+    rule: 'RestoreToTime is refused with RestoreType copy-on-write (a clone is taken at the latest restorable time)',
+    quote: "Can't be specified if the RestoreType parameter is copy-on-write",
+    source: `${RDS_API}/API_RestoreDBClusterToPointInTime.html (RestoreToTime constraints; the error code is not documented)`,
+    proof: async () => {
+      const r = rds();
+      const base = { SourceDBClusterIdentifier: 'aurora-prod', RestoreType: 'copy-on-write' };
+      expect((await r.refused('us-east-1', 'RestoreDBClusterToPointInTime', { ...base, DBClusterIdentifier: 'clone-at', RestoreToTime: new Date(T0 - 86_400_000) })).name).toBe('InvalidParameterCombination');
+      await r.send('us-east-1', 'RestoreDBClusterToPointInTime', { ...base, DBClusterIdentifier: 'clone-latest', UseLatestRestorableTime: true });
+    },
+  },
+  {
+    service: 'RDS',
+    rule: 'a cluster without DB instances cannot be cloned (InvalidDBClusterStateFault)',
+    quote: "You can't create a clone from an Aurora DB cluster that has no DB instances. You can only clone Aurora DB clusters that have at least one DB instance.",
+    source: 'https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Aurora.Managing.Clone.html (Limitations of Aurora cloning; the error code is not documented)',
+    proof: async () => {
+      const r = rds();
+      const clone = (id: string) => ({ DBClusterIdentifier: id, SourceDBClusterIdentifier: 'aurora-staging', RestoreType: 'copy-on-write', UseLatestRestorableTime: true });
+      await r.send('us-west-2', 'RestoreDBClusterToPointInTime', clone('with-writer'));
+      await r.send('us-west-2', 'DeleteDBInstance', { DBInstanceIdentifier: 'aurora-staging-writer' });
+      r.clock.advanceBy(30 * MIN);
+      expect((await r.refused('us-west-2', 'RestoreDBClusterToPointInTime', clone('no-writer'))).name).toBe('InvalidDBClusterStateFault');
+    },
+  },
+  {
+    service: 'RDS',
+    rule: 'a cluster is renamed or cloned only while available (InvalidDBClusterStateFault while creating, renaming, …)',
+    quote: "The requested operation can't be performed while the cluster is in this state.",
+    source: `${RDS_API}/API_ModifyDBCluster.html and API_RestoreDBClusterToPointInTime.html (Errors, InvalidDBClusterStateFault); AWS documents the fault, not the list of states that raise it`,
+    proof: async () => {
+      const r = rds();
+      await r.send('us-east-1', 'RestoreDBClusterFromSnapshot', { DBClusterIdentifier: 'restored', SnapshotIdentifier: PROD_SNAPSHOT, Engine: 'aurora-postgresql', EngineVersion: '16.6' });
+      // creating: neither renamed nor used as a point-in-time source
+      expect((await r.refused('us-east-1', 'ModifyDBCluster', { DBClusterIdentifier: 'restored', NewDBClusterIdentifier: 'restored-new', ApplyImmediately: true })).name).toBe('InvalidDBClusterStateFault');
+      expect((await r.refused('us-east-1', 'RestoreDBClusterToPointInTime', { DBClusterIdentifier: 'copy', SourceDBClusterIdentifier: 'restored', RestoreType: 'full-copy', UseLatestRestorableTime: true })).name).toBe('InvalidDBClusterStateFault');
+      // renaming: not renamed a second time
+      await r.send('us-west-2', 'ModifyDBCluster', { DBClusterIdentifier: 'aurora-staging', NewDBClusterIdentifier: 'aurora-staging-old', ApplyImmediately: true });
+      expect((await r.refused('us-west-2', 'ModifyDBCluster', { DBClusterIdentifier: 'aurora-staging', NewDBClusterIdentifier: 'aurora-staging-other', ApplyImmediately: true })).name).toBe('InvalidDBClusterStateFault');
+      r.clock.advanceBy(15 * MIN);
+      await r.send('us-east-1', 'ModifyDBCluster', { DBClusterIdentifier: 'restored', NewDBClusterIdentifier: 'restored-new', ApplyImmediately: true });
+    },
+  },
+  {
+    service: 'RDS',
+    rule: 'a rename onto an identifier a cluster already has (or is being renamed to) is refused (DBClusterAlreadyExistsFault)',
+    quote: 'The user already has a DB cluster with the given identifier.',
+    source: `${RDS_API}/API_ModifyDBCluster.html (Errors, DBClusterAlreadyExistsFault: in ModifyDBCluster only NewDBClusterIdentifier can cause it)`,
+    proof: async () => {
+      const r = rds();
+      const rename = (from: string, to: string) => ({ DBClusterIdentifier: from, NewDBClusterIdentifier: to, ApplyImmediately: true });
+      expect((await r.refused('us-west-2', 'ModifyDBCluster', rename('aurora-staging', 'Analytics'))).name).toBe('DBClusterAlreadyExistsFault');
+      await r.send('us-west-2', 'ModifyDBCluster', rename('analytics', 'analytics-old'));
+      expect((await r.refused('us-west-2', 'ModifyDBCluster', rename('aurora-staging', 'analytics-old'))).name).toBe('DBClusterAlreadyExistsFault');
+      await r.send('us-west-2', 'ModifyDBCluster', rename('aurora-staging', 'aurora-staging-old'));
+    },
+  },
+  {
+    service: 'RDS',
+    rule: 'a rename without ApplyImmediately waits for the maintenance window (pending in PendingModifiedValues); with it, the cluster goes through renaming to its new identifier',
+    quote: 'If the ApplyImmediately parameter is disabled, then changes to the EnableIAMDatabaseAuthentication, MasterUserPassword, and NewDBClusterIdentifier values are applied during the next maintenance window.',
+    source: `${RDS_API}/API_ModifyDBCluster.html (ApplyImmediately; "By default, this parameter is disabled.")`,
+    proof: async () => {
+      const r = rds();
+      const describe = async (region: string, id: string) =>
+        ((await r.send(region, 'DescribeDBClusters', { DBClusterIdentifier: id })) as { DBClusters: { DBClusterIdentifier: string; Status: string; PendingModifiedValues?: { DBClusterIdentifier?: string } }[] }).DBClusters[0]!;
+      await r.send('us-west-2', 'ModifyDBCluster', { DBClusterIdentifier: 'analytics', NewDBClusterIdentifier: 'analytics-old' });
+      r.clock.advanceBy(30 * MIN);
+      expect(await describe('us-west-2', 'analytics')).toMatchObject({ DBClusterIdentifier: 'analytics', Status: 'available', PendingModifiedValues: { DBClusterIdentifier: 'analytics-old' } });
+      expect((await r.refused('us-west-2', 'DescribeDBClusters', { DBClusterIdentifier: 'analytics-old' })).name).toBe('DBClusterNotFoundFault');
+      await r.send('us-west-2', 'ModifyDBCluster', { DBClusterIdentifier: 'aurora-staging', NewDBClusterIdentifier: 'aurora-staging-old', ApplyImmediately: true });
+      expect((await describe('us-west-2', 'aurora-staging')).Status).toBe('renaming');
+      r.clock.advanceBy(30 * MIN);
+      expect(await describe('us-west-2', 'aurora-staging-old')).toMatchObject({ DBClusterIdentifier: 'aurora-staging-old', Status: 'available' });
+    },
+  },
   {
     service: 'RDS',
     rule: 'describing an automated snapshot by identifier needs SnapshotType',

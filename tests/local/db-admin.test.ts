@@ -133,7 +133,8 @@ describe('PgDatabaseAdmin on PGlite over the wire protocol', () => {
       [{ ...ok, username: 'a\0b' }, /users\[0\]\.username: expected no NUL/],
       [{ ...ok, username: 'pg_monitor' }, /reserved/],
       [{ ...ok, username: 'postgres' }, /users\[0\]\.username: expected an application user/],
-      [{ ...ok, username: 'x', privileges: ['SELECT', 'TRUNCATE'] as never }, /users\[0\]\.privileges\[1\]: expected one of SELECT, INSERT, UPDATE, DELETE, got "TRUNCATE"/],
+      [{ ...ok, username: 'x', privileges: ['SELECT', 'DROP'] as never }, /users\[0\]\.privileges\[1\]: expected one of SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER, got "DROP"/],
+      [{ ...ok, username: 'x', schemas: ['a\0b'] }, /users\[0\]\.schemas\[0\]: expected no NUL/],
       [{ ...ok, username: 'x', password: 'Secret\0Value' }, /users\[0\]\.password: expected a non-empty string/],
     ];
     for (const [user, message] of cases) {
@@ -156,7 +157,7 @@ describe('PgDatabaseAdmin on PGlite over the wire protocol', () => {
     const lacking = await admin
       .verifyLogin(endpoint, { username: 'reader', password, privileges: ['SELECT', 'DELETE'] } as AppUser)
       .catch((e: unknown) => e as Error);
-    expect(lacking?.message).toMatch(/"reader" lacks DELETE on invoices, DELETE on orders, DELETE on refunds/);
+    expect(lacking?.message).toMatch(/"reader" lacks DELETE on customers, DELETE on invoices, DELETE on orders, DELETE on refunds/);
     expect(await sessionRole()).toBe('postgres');
   });
 

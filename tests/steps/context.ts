@@ -11,6 +11,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { EVENT_SOURCE, domainEvent, type DomainEvent, type EventBody, type EventName, type EventOf } from '../../src/events/catalogue';
 import { parseEventBody, type EventBridgeEnvelope } from '../../src/events/envelope';
 import { AuditLog } from '../../src/lib/audit-log';
+import { LocalObjectStore } from '../../src/lib/local/objects';
+import { LocalProfileStore } from '../../src/lib/local/profiles';
 import type { Dependencies } from '../../src/lib/dependencies';
 import type { MessageQueue } from '../../src/lib/ports';
 import { withRetry } from '../../src/lib/errors';
@@ -138,6 +140,8 @@ export interface WorldOptions {
   apiFaults?: Omit<ApiFaults, 'random'>;
   db?: DatabaseAdmin;
   secrets?: LocalSecrets;
+  /** Buckets of post-restore SQL: bucket → folder. */
+  buckets?: Record<string, string>;
 }
 
 /** The step's queue, as far as handlers use it: records the hand-backs (ChangeMessageVisibility) and the delayed re-checks sent (SendMessage). */
@@ -203,6 +207,8 @@ export class TestWorld {
       notifier: this.outbox,
       secrets: this.secrets,
       db: options.db ?? unusedDatabase,
+      objects: new LocalObjectStore(options.buckets ?? {}),
+      profiles: new LocalProfileStore(),
       queue: this.handedBack,
       dynamo: dynamo.client,
       logger: new FileLogger({ level: 'SILENT', clock: this.clock }),
@@ -327,6 +333,7 @@ export class TestWorld {
       stepName,
       deps: this.deps,
       store: this.store,
+      audit: this.audit,
       state,
       trigger: parseEventBody(JSON.stringify(trigger)),
       now: this.clock.now(),
@@ -413,13 +420,15 @@ export class TestWorld {
 }
 
 /** setup-db-users tests pass a PgDatabaseAdmin; every other step must not touch a database. */
+const noDatabase = async (): Promise<never> => {
+  throw new Error('no database in this test world');
+};
 const unusedDatabase: DatabaseAdmin = {
-  configureUsers: async () => {
-    throw new Error('no database in this test world');
-  },
-  verifyLogin: async () => {
-    throw new Error('no database in this test world');
-  },
+  configureUsers: noDatabase,
+  verifyLogin: noDatabase,
+  disableLogins: noDatabase,
+  runHook: noDatabase,
+  runValidation: noDatabase,
 };
 
 /** An SQS record as Lambda receives it from the step's queue (EventBridge rule target). */

@@ -78,8 +78,10 @@ describe('POST /restores', () => {
     const detail = eventSchemas.RestoreRequested.parse(JSON.parse(entry!.Detail!));
     expect(detail.operationId).toBe(operationId);
     expect(detail.occurredAt).toBe(T0.toISOString());
-    // The request as the schema outputs it (defaults applied), attributed to the IAM caller.
-    expect(detail.request).toMatchObject({ ...VALID, instanceClass: 'db.r6g.large', keepSnapshot: false, requestedBy: CALLER });
+    // The request as the schema outputs it (defaults applied), attributed to the IAM caller. The instance class
+    // stays unset: the operation picks db.r6g.large, or db.serverless when the request sets cluster.serverless.
+    expect(detail.request).toMatchObject({ ...VALID, keepSnapshot: false, requestedBy: CALLER });
+    expect(detail.request.instanceClass).toBeUndefined();
   });
 
   it('keeps requestedBy when the body names one, and accepts a base64-encoded body', async () => {

@@ -12,6 +12,7 @@ import { EXIT } from '../exit';
 import { parseRequest, requestFromFlags, withAwsOptions, withJson, withLocalOptions } from '../flags';
 import { out, printJson } from '../output';
 import { checkLocalRequest, requestOptions } from './start';
+import { profileDefaults } from './profiles';
 
 export function planCommand(): Command {
   const cmd = new Command('plan').description('show what a restore would do — snapshot, copy, deletions with the safety verdicts, creations, renames, pruning — changing nothing');
@@ -29,7 +30,8 @@ export async function runPlan(o: Record<string, any>): Promise<void> {
   let plan: RestorePlan;
   let where: string;
   if (o.aws) {
-    const request = parseRequest(requestFromFlags(o));
+    const profile = await profileDefaults(o);
+    const request = parseRequest(requestFromFlags(o, profile?.defaults, profile?.defaultsName));
     const { awsProblem, awsTarget } = await import('../aws');
     const target = await awsTarget(o);
     const config = localConfig({ TARGET_KMS_KEYS: process.env.TARGET_KMS_KEYS ?? '' });
@@ -47,7 +49,8 @@ export async function runPlan(o: Record<string, any>): Promise<void> {
     const folder = resolveDataFolder(o.dataDir);
     await checkDataFolder(folder, 'read');
     const { scenario } = chooseScenario(folder, o.scenario);
-    const draft = requestFromFlags(o, scenario.request ?? {}, 'scenario request');
+    const profile = await profileDefaults(o);
+    const draft = profile ? requestFromFlags(o, profile.defaults, profile.defaultsName) : requestFromFlags(o, scenario.request ?? {}, 'scenario request');
     const request = parseRequest(draft);
     const config = scenarioConfig(scenario);
     checkLocalRequest(request, { ...draft }, Object.keys(scenario.regions), { PROTECTED_CLUSTER_PATTERN: '(?!)' });

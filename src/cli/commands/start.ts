@@ -12,9 +12,10 @@ import { dataDirHint, interruptible, withPipeline } from '../local';
 import { err, out, printJson } from '../output';
 import { summary } from '../timeline';
 import { runPlan } from './plan';
+import { profileDefaults, withProfileStoreOptions } from './profiles';
 
 export function requestOptions(cmd: Command): Command {
-  return cmd
+  cmd
     .option('--source-cluster <id>', 'source cluster: its automated snapshot of --snapshot-date (or the latest) is restored')
     .option('--snapshot-date <YYYY-MM-DD>', 'day of the automated snapshot (default: the latest)')
     .option('--snapshot-id <id>', 'exact cluster snapshot id (instead of --source-cluster/--snapshot-date)')
@@ -31,6 +32,8 @@ export function requestOptions(cmd: Command): Command {
     .option('--strategy <replace|swap>', 'replace: delete the existing target, then restore; swap: restore under a temporary name, then swap the names (the old cluster serves meanwhile) (default: replace)')
     .option('--source <snapshot|clone|point-in-time>', 'restore a snapshot, clone the live source cluster (same region), or restore it to a point in time (same region) (default: snapshot)')
     .option('--restore-time <ISO>', 'with --source point-in-time: the time to restore to (default: the latest restorable time)');
+  cmd.option('--refresh-profile <name>', "start from a saved refresh profile's request (aurora-restore profiles list); the flags given override its fields");
+  return withProfileStoreOptions(cmd);
 }
 
 /** Local checks a bad request fails before anything starts: regions of the scenario, a protected target name. */
@@ -56,8 +59,9 @@ export function startCommand(): Command {
   cmd.addHelpText(
     'after',
     `
-Flags not given come from the scenario's request (locally). A flag naming the snapshot (--snapshot-id, or
---source-cluster/--snapshot-date) replaces the scenario's snapshot choice.
+Flags not given come from the scenario's request (locally), or from the saved profile --refresh-profile names
+(locally the profiles file, with --aws Parameter Store). A flag naming the snapshot (--snapshot-id, or
+--source-cluster/--snapshot-date) replaces the scenario's (or profile's) snapshot choice.
 
 Examples:
   aurora-restore start                                   # the built-in world: cross-region, replacing aurora-staging
@@ -65,6 +69,7 @@ Examples:
   aurora-restore start --snapshot-id rds:aurora-prod-2026-11-23-00-05 --target-cluster aurora-dev --target-region us-east-1
   aurora-restore start --scenario world.json --data-dir /tmp/run1
   aurora-restore start --dry-run
+  aurora-restore start --refresh-profile staging-orders             # a saved profile: masked, validated, two users
   aurora-restore start --aws --stage prod --region us-east-1 --source-cluster orders --source-region us-east-1 \\
       --target-region us-east-1 --target-cluster orders-staging --delete-existing
 `,
@@ -78,7 +83,8 @@ Examples:
 }
 
 async function startOnAws(o: Record<string, any>): Promise<void> {
-  const draft = requestFromFlags(o);
+  const profile = await profileDefaults(o);
+  const draft = requestFromFlags(o, profile?.defaults, profile?.defaultsName);
   const request = parseRequest(draft);
   const { awsProblem, awsTarget, eventBridgeOf } = await import('../aws');
   const target = await awsTarget(o);
@@ -105,7 +111,8 @@ async function startLocally(o: Record<string, any>): Promise<void> {
   const folder = resolveDataFolder(o.dataDir);
   await checkDataFolder(folder, 'write');
   const chosen = chooseScenario(folder, o.scenario, o.reset);
-  const draft = requestFromFlags(o, chosen.scenario.request ?? {}, 'scenario request');
+  const profile = await profileDefaults(o);
+  const draft = profile ? requestFromFlags(o, profile.defaults, profile.defaultsName) : requestFromFlags(o, chosen.scenario.request ?? {}, 'scenario request');
   const request = parseRequest(draft);
   checkLocalRequest(request, draft, Object.keys(chosen.scenario.regions), localConfig());
   progress(`aurora-restore: local run (simulated AWS, virtual clock) — data in ${folder.dir}`);

@@ -34,7 +34,11 @@ export function consumedQueues(fn: FunctionName): unknown[] {
 }
 
 /** The ARNs a resource reference stands for, and the RDS resource type when it names exactly one. */
-export function resourcesOf(ctx: Ctx, fn: FunctionName, on: ResourceRef): { resources: unknown[]; rdsType?: keyof typeof MANAGED_BY_CONDITION } {
+export function resourcesOf(
+  ctx: Ctx,
+  fn: FunctionName,
+  on: ResourceRef,
+): { resources: unknown[]; rdsType?: keyof typeof MANAGED_BY_CONDITION; notResources?: unknown[] } {
   const { names, params } = ctx;
   const secret = (name: string) => sub(`arn:${partition}:secretsmanager:${region}:${account}:secret:${name}-??????`);
   const allowList = params.resolved.DELETION_ALLOW_LIST;
@@ -54,7 +58,18 @@ export function resourcesOf(ctx: Ctx, fn: FunctionName, on: ResourceRef): { reso
     case 'own-queues':
       return { resources: consumedQueues(fn) };
     case 'credential-secrets':
-      return { resources: [secret(params.resolved.MASTER_SECRET_NAME), secret(params.resolved.APP_SECRET_NAME)] };
+      // The seed's two secrets, and the application users' secrets a request may name (APP_SECRETS_PREFIX).
+      return { resources: [secret(params.resolved.MASTER_SECRET_NAME), secret(params.resolved.APP_SECRET_NAME), sub(`arn:${partition}:secretsmanager:${region}:${account}:secret:${params.resolved.APP_SECRETS_PREFIX}*`)] };
+    case 'hook-objects':
+      // `bucket/prefix/` → the objects under it. None configured: no statement (post-restore SQL is refused by snapshot-check).
+      return { resources: params.resolved.HOOK_SOURCES.map((loc) => sub(`arn:${partition}:s3:::${loc}*`)) };
+    case 'profile-parameters':
+      // The profiles' parameters `<PROFILES_PATH><name>`, nothing else: GetParameter "authorize[s] against the
+      // parameters named in the request" (Parameter Store, how it authorizes parameter retrieval).
+      return { resources: [sub(`arn:${partition}:ssm:${region}:${account}:parameter${params.resolved.PROFILES_PATH}*`)] };
+    case 'profile-path':
+      // GetParametersByPath "authorizes against the path in the request rather than against the parameters it returns".
+      return { resources: [sub(`arn:${partition}:ssm:${region}:${account}:parameter${params.resolved.PROFILES_PATH.replace(/\/$/, '')}`)] };
     case 'cluster-secrets':
       return { resources: [secret(masterSecretName('*'))] };
     case 'pipeline-key':
@@ -83,6 +98,11 @@ export function resourcesOf(ctx: Ctx, fn: FunctionName, on: ResourceRef): { reso
       // RDS has no condition key naming an instance's cluster: an allow-listed cluster's instances are
       // the ones named `<cluster>-…` (src/lib/safety.ts refuses a cluster whose members are named otherwise).
       return { resources: allowList.map((id) => rdsArn('db', `${id}-*`)), rdsType: 'db' };
+    case 'clone-sources':
+      // Any region: a clone stays in its source's region, which may be any region the pipeline serves.
+      return { resources: params.resolved.CLONE_SOURCE_CLUSTERS.map((id) => rdsArn('cluster', id)), rdsType: 'cluster' };
+    case 'all-but-protected-clusters':
+      return { resources: [], notResources: params.protectedNames.clusters.map((n) => rdsArn('cluster', n)) };
   }
 }
 
@@ -115,8 +135,8 @@ export function conditionOf(when: ConditionRef[], rdsType: keyof typeof MANAGED_
 }
 
 function statementOf(ctx: Ctx, fn: FunctionName, g: Grant): Cfn | undefined {
-  const { resources, rdsType } = resourcesOf(ctx, fn, g.on);
-  if (resources.length === 0) return undefined;
+  const { resources, rdsType, notResources } = resourcesOf(ctx, fn, g.on);
+  if (resources.length === 0 && !notResources?.length) return undefined;
   const merged: Record<string, Record<string, unknown>> = g.when ? (conditionOf(g.when, rdsType, fn) as Record<string, Record<string, unknown>>) : {};
   if (g.viaService) {
     // "kms:ViaService … limits use of a KMS key to requests from specified AWS services" (KMS developer guide).
@@ -127,7 +147,7 @@ function statementOf(ctx: Ctx, fn: FunctionName, g: Grant): Cfn | undefined {
     Sid: pascal(`${g.on}${g.when ? `-when-${g.when.join('-')}` : ''}${g.viaService ? `-via-${g.viaService}` : ''}`).replace(/[^A-Za-z0-9]/g, ''),
     Effect: 'Allow',
     Action: g.actions,
-    Resource: resources,
+    ...(notResources ? { NotResource: notResources } : { Resource: resources }),
     ...(Object.keys(merged).length ? { Condition: merged } : {}),
   };
 }

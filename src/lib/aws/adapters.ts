@@ -4,13 +4,17 @@
  * database port is in db-adapter.ts: pg is not side-effect free, so it must not even be imported here.
  */
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import type { AwsAdapters } from './compose';
 import { AwsEventBus } from './event-bus';
 import { AwsNotifier } from './notifier';
+import { AwsObjectStore } from './objects';
+import { AwsProfileStore } from './profiles';
 import { AwsMessageQueue, QUEUE_CLIENT_OPTIONS } from './queue';
 import { AwsRds } from './rds';
 import { AwsSecrets } from './secrets';
@@ -36,3 +40,7 @@ export const secretsAdapter: AwsAdapters['secrets'] = (c) =>
   new AwsSecrets({ kmsKeyId: c.config.KMS_KEY_ID, client: new SecretsManagerClient(c.client()) });
 
 export const queueAdapter: AwsAdapters['queue'] = (c) => new AwsMessageQueue({ client: new SQSClient({ ...c.client(), ...QUEUE_CLIENT_OPTIONS }) });
+
+export const objectsAdapter: AwsAdapters['objects'] = (c) => new AwsObjectStore({ client: new S3Client(c.client()) });
+
+export const profilesAdapter: AwsAdapters['profiles'] = (c) => new AwsProfileStore({ path: c.config.PROFILES_PATH, client: new SSMClient(c.client()) });

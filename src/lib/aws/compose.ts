@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadConfig, type Config } from '../../schemas/config';
 import type { Dependencies } from '../dependencies';
-import type { Clock, DatabaseAdmin, EventBus, MessageQueue, Notifier, Rds, RecheckScheduler, Secrets } from '../ports';
+import type { Clock, DatabaseAdmin, EventBus, MessageQueue, Notifier, ObjectStore, ProfileStore, Rds, RecheckScheduler, Secrets } from '../ports';
 import { budgetedRds, rdsBudgetFor } from '../rds-budget';
 import { sdkClientOptions } from './client-options';
 import { createLogger, createMetrics, type PipelineLogger, type PipelineMetrics } from './observability';
@@ -34,6 +34,8 @@ export interface AwsAdapters {
   secrets: (c: AdapterContext) => Secrets;
   db: (c: AdapterContext) => DatabaseAdmin;
   queue: (c: AdapterContext) => MessageQueue;
+  objects: (c: AdapterContext) => ObjectStore;
+  profiles: (c: AdapterContext) => ProfileStore;
 }
 export type AdapterName = keyof AwsAdapters;
 
@@ -91,6 +93,12 @@ export function composeAwsDependencies(env: Record<string, string | undefined>, 
     },
     get queue(): MessageQueue {
       return adapter('queue');
+    },
+    get objects(): ObjectStore {
+      return adapter('objects');
+    },
+    get profiles(): ProfileStore {
+      return adapter('profiles');
     },
     get dynamo(): DynamoDBDocumentClient {
       return once('dynamo', () =>

@@ -1,4 +1,4 @@
-import { busAdapter, notifierAdapter, queueAdapter, rdsAdapter, schedulerAdapter, secretsAdapter } from './adapters';
+import { busAdapter, notifierAdapter, objectsAdapter, profilesAdapter, queueAdapter, rdsAdapter, schedulerAdapter, secretsAdapter } from './adapters';
 import { composeAwsDependencies, type AwsAdapters, type AwsDependencies } from './compose';
 import { dbAdapter } from './db-adapter';
 
@@ -13,6 +13,8 @@ export const ALL_ADAPTERS: AwsAdapters = {
   secrets: secretsAdapter,
   db: dbAdapter,
   queue: queueAdapter,
+  objects: objectsAdapter,
+  profiles: profilesAdapter,
 };
 
 /**

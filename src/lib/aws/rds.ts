@@ -17,7 +17,7 @@ import {
   type DBInstance,
 } from '@aws-sdk/client-rds';
 import { isFault } from '../errors';
-import type { ClusterInfo, CopySnapshotInput, CreateInstanceInput, InstanceInfo, Rds, RestoreClusterInput, RestoreToPointInTimeInput, SnapshotInfo } from '../ports';
+import type { ClusterInfo, ClusterOptions, CopySnapshotInput, CreateInstanceInput, InstanceInfo, Rds, RestoreClusterInput, RestoreToPointInTimeInput, SnapshotInfo } from '../ports';
 import { fromTagList, sdkClientOptions, toTagList } from './client-options';
 
 export interface AwsRdsOptions {
@@ -146,7 +146,7 @@ export class AwsRds implements Rds {
         VpcSecurityGroupIds: input.securityGroupIds,
         ...(input.kmsKeyId ? { KmsKeyId: input.kmsKeyId } : {}),
         Tags: toTagList(input.tags),
-        DeletionProtection: false,
+        ...clusterOptions(input),
         CopyTagsToSnapshot: true,
       }),
     );
@@ -167,7 +167,7 @@ export class AwsRds implements Rds {
         ...(input.subnetGroup ? { DBSubnetGroupName: input.subnetGroup } : {}),
         VpcSecurityGroupIds: input.securityGroupIds,
         Tags: toTagList(input.tags),
-        DeletionProtection: false,
+        ...clusterOptions(input),
         CopyTagsToSnapshot: true,
       }),
     );
@@ -197,6 +197,8 @@ export class AwsRds implements Rds {
         DBClusterIdentifier: input.clusterId,
         DBInstanceClass: input.instanceClass,
         Engine: input.engine,
+        ...(input.parameterGroup ? { DBParameterGroupName: input.parameterGroup } : {}),
+        ...(input.promotionTier !== undefined ? { PromotionTier: input.promotionTier } : {}),
         Tags: toTagList(input.tags),
       }),
     );
@@ -218,6 +220,18 @@ export class AwsRds implements Rds {
       new ModifyDBClusterCommand({ DBClusterIdentifier: clusterId, MasterUserPassword: password, ApplyImmediately: true }),
     );
   }
+}
+
+/** The request's cluster settings as both restore calls take them; absent ones are not sent (RDS's defaults, as before). */
+function clusterOptions(o: ClusterOptions) {
+  return {
+    DeletionProtection: o.deletionProtection ?? false,
+    ...(o.clusterParameterGroup ? { DBClusterParameterGroupName: o.clusterParameterGroup } : {}),
+    ...(o.serverless ? { ServerlessV2ScalingConfiguration: { MinCapacity: o.serverless.minCapacity, MaxCapacity: o.serverless.maxCapacity } } : {}),
+    ...(o.cloudwatchLogsExports?.length ? { EnableCloudwatchLogsExports: o.cloudwatchLogsExports } : {}),
+    ...(o.iamDatabaseAuthentication ? { EnableIAMDatabaseAuthentication: true } : {}),
+    ...(o.port !== undefined ? { Port: o.port } : {}),
+  };
 }
 
 function required<T>(value: T | undefined, operation: string, field: string): T {

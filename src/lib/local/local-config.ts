@@ -16,9 +16,9 @@ export function localConfig(overrides: Record<string, string> = {}): Config {
  * from the scenario (on AWS: TARGET_KMS_KEYS), and restoring into a region other than the pipeline's needs
  * its RDS events forwarded (TARGET_REGIONS): the local deployment forwards every region of the scenario, as
  * docs/deploy.md tells a real one to; clones and point-in-time restores are allowed from the scenario's clusters
- * that have backups (CLONE_SOURCE_CLUSTERS).
+ * that have backups (CLONE_SOURCE_CLUSTERS); post-restore SQL may come from the scenario's buckets (HOOK_SOURCES).
  */
-export function scenarioConfig(scenario: Pick<Scenario, 'regions'>, env: Record<string, string> = {}): Config {
+export function scenarioConfig(scenario: Pick<Scenario, 'regions'> & { buckets?: Record<string, string> }, env: Record<string, string> = {}): Config {
   const targetKeys = Object.entries(scenario.regions)
     .filter(([, r]) => r.kmsKeys?.length)
     .map(([region, r]) => `${region}=${r.kmsKeys![0]}`)
@@ -30,6 +30,8 @@ export function scenarioConfig(scenario: Pick<Scenario, 'regions'>, env: Record<
     ...(targetKeys ? { TARGET_KMS_KEYS: targetKeys } : {}),
     TARGET_REGIONS: targetRegions.join(','),
     CLONE_SOURCE_CLUSTERS: cloneSources.join(','),
+    // Post-restore SQL may be read from the scenario's buckets (on AWS: HOOK_SOURCES, the s3:GetObject grant).
+    HOOK_SOURCES: Object.keys(scenario.buckets ?? {}).map((b) => `${b}/`).join(','),
     ...env,
   });
 }

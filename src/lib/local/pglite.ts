@@ -66,19 +66,42 @@ function splitHostPort(conn: string): [string, number] {
   return [conn.slice(0, i), port];
 }
 
-/** A small application schema (`public.orders` with a few rows) for the grants to apply to. Idempotent. */
-export async function seedDemoSchema(pglite: PGlite): Promise<void> {
-  await pglite.exec(`
+/**
+ * The built-in world's application database, as a production snapshot would bring it: `public.customers`
+ * with personal data (names, e-mail addresses, phone numbers, streets, birth dates, notes) and
+ * `public.orders` that copy the customer's name — what the shipped example hook
+ * (examples/post-restore/staging/01-mask-customers.sql) masks. Idempotent.
+ */
+export const DEMO_SCHEMA_SQL = `
+    CREATE TABLE IF NOT EXISTS public.customers (
+      id          integer PRIMARY KEY,
+      full_name   text    NOT NULL,
+      email       text    NOT NULL,
+      phone       text,
+      street      text,
+      birth_date  date,
+      country     text,
+      notes       text
+    );
+    INSERT INTO public.customers (id, full_name, email, phone, street, birth_date, country, notes) VALUES
+      (1, 'Ada Lovelace', 'ada@lovelace.example.com', '+44 20 7946 0001', '12 St James''s Square', '1815-12-10', 'GB', 'prefers e-mail'),
+      (2, 'Grace Hopper', 'grace.hopper@navy.example.com', '+1 202 555 0102', '1 Compiler Lane', '1906-12-09', 'US', NULL),
+      (3, 'Edsger Dijkstra', 'ewd@tue.example.com', '+31 40 247 0003', 'Den Dolech 2', '1930-05-11', 'NL', 'called about invoice 3')
+    ON CONFLICT (id) DO NOTHING;
     CREATE TABLE IF NOT EXISTS public.orders (
       id          integer PRIMARY KEY,
+      customer_id integer REFERENCES public.customers (id),
       customer    text    NOT NULL,
       total_cents integer NOT NULL,
       created_at  timestamptz NOT NULL DEFAULT now()
     );
-    INSERT INTO public.orders (id, customer, total_cents) VALUES
-      (1, 'Ada Lovelace', 12500),
-      (2, 'Grace Hopper', 4200),
-      (3, 'Edsger Dijkstra', 990)
+    INSERT INTO public.orders (id, customer_id, customer, total_cents) VALUES
+      (1, 1, 'Ada Lovelace', 12500),
+      (2, 2, 'Grace Hopper', 4200),
+      (3, 3, 'Edsger Dijkstra', 990)
     ON CONFLICT (id) DO NOTHING;
-  `);
+`;
+
+export async function seedDemoSchema(pglite: PGlite): Promise<void> {
+  await pglite.exec(DEMO_SCHEMA_SQL);
 }

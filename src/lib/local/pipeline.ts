@@ -32,6 +32,8 @@ import { DEFAULT_SCENARIO, type Scenario } from './scenario';
 import { DATA_FILES, ScenarioMismatchError, scenarioHash } from './data-files';
 import { LocalScheduler } from './scheduler';
 import { LocalSecrets } from './secrets';
+import { LocalObjectStore } from './objects';
+import { LocalProfileStore } from './profiles';
 
 export interface LocalPipelineOptions {
   /** Folder where state persists between commands (tables, world, archive, outbox, secrets); in memory when absent. */
@@ -57,6 +59,14 @@ export interface LocalPipelineOptions {
   wrapDeps?: (deps: Dependencies) => Dependencies;
   /** Chaos runs: wraps each step's Lambda handler (e.g. one that dies after its work, before the ack). */
   wrapHandler?: (step: string, handler: SqsLambdaHandler) => SqsLambdaHandler;
+  /** The saved refresh profiles file; default `profiles.json` in the data folder (in memory without one). */
+  profilesFile?: string;
+  /**
+   * A real PostgreSQL server standing in for every simulated cluster, instead of PGlite (tests/postgres):
+   * where to dial, and what RDS's ModifyDBCluster MasterUserPassword does to it (RDS applies the new
+   * password to the master user; PGlite checks none).
+   */
+  database?: { host: string; port: number; applyMasterPassword: (password: string) => Promise<void> };
 }
 
 interface SavedWorld {
@@ -74,6 +84,19 @@ export { DATA_FILES, ScenarioMismatchError, scenarioHash };
 
 function wrapHandlers(handlers: Record<string, SqsLambdaHandler>, wrap?: (step: string, handler: SqsLambdaHandler) => SqsLambdaHandler) {
   return wrap ? Object.fromEntries(Object.entries(handlers).map(([step, h]) => [step, wrap(step, h)])) : handlers;
+}
+
+/** An RDS port whose master password changes reach a real database too, as RDS applies them to the master user. */
+function applyingMasterPassword<T extends { modifyClusterMasterPassword(region: string, clusterId: string, password: string): Promise<void> }>(
+  rds: T,
+  apply: (password: string) => Promise<void>,
+): T {
+  const original = rds.modifyClusterMasterPassword.bind(rds);
+  rds.modifyClusterMasterPassword = async (region, clusterId, password) => {
+    await original(region, clusterId, password);
+    await apply(password);
+  };
+  return rds;
 }
 
 export { localConfig };
@@ -149,10 +172,11 @@ export class LocalPipeline {
       snapshotFile: dir ? join(dir, 'dynamodb.json') : undefined,
     });
     // PGlite (seconds of WebAssembly start-up) starts only when a step first needs the database: a run shows
-    // its timeline at once, and runs that never reach setup-db-users never start it.
-    const postgres = new LazyPostgres();
+    // its timeline at once, and runs that never reach setup-db-users never start it. With `database` (a real
+    // PostgreSQL server) there is nothing to start.
+    const postgres = new LazyPostgres(options.database);
     const secrets = new LocalSecrets({ dataDir: dir, region: config.REGION });
-    await secrets.seedDefaults();
+    await secrets.seedDefaults(scenario.appUserSecrets);
     const outbox = new LocalOutbox({ dataDir: dir, clock, onPublish: options.onNotification });
     const metrics = new MemoryMetrics();
     const logger = new FileLogger({ file: dir ? join(dir, 'pipeline.log') : undefined, level: config.LOG_LEVEL, clock, onLine: options.onLog });
@@ -162,12 +186,14 @@ export class LocalPipeline {
     const deps: Dependencies = {
       config,
       clock,
-      rds: rds.adapter(),
+      rds: options.database ? applyingMasterPassword(rds.adapter(), options.database.applyMasterPassword) : rds.adapter(),
       bus: busPort,
       scheduler,
       notifier: outbox,
       secrets,
       db: postgres.admin(logger),
+      objects: new LocalObjectStore(scenario.buckets),
+      profiles: new LocalProfileStore(options.profilesFile ?? (dir ? join(dir, 'profiles.json') : undefined)),
       queue: {
         changeVisibility: (input) => runtimeRef!.messageQueue.changeVisibility(input),
         sendDelayed: (input) => runtimeRef!.messageQueue.sendDelayed(input),
@@ -200,6 +226,11 @@ export class LocalPipeline {
     const store = new StateStore({ dynamo: dynamo.client, tableName: config.DYNAMODB_TABLE_NAME, ttlDays: config.STATE_TTL_DAYS });
     const audit = new AuditLog({ dynamo: dynamo.client, tableName: config.AUDIT_TABLE_NAME, ttlDays: config.AUDIT_TTL_DAYS });
     return new LocalPipeline(config, scenario, clock, bus, runtime, rds, scheduler, outbox, store, audit, deps, metrics, dynamo, postgres, options, scenarioHash);
+  }
+
+  /** Where the simulated clusters' database listens (PGlite, started now if no step has needed it yet; or the real server given as `database`). */
+  databaseAddress(): Promise<{ host: string; port: number }> {
+    return this.postgres.address();
   }
 
   private static async wipe(dir: string): Promise<void> {
@@ -296,31 +327,46 @@ async function writeAtomically(file: string, text: string): Promise<void> {
   await rename(temp, file);
 }
 
-/** PGlite, started on first use (the database port's first call), stopped with the pipeline. */
+/**
+ * PGlite, started on first use (the database port's first call), stopped with the pipeline; or the real
+ * PostgreSQL server given as `database` (nothing to start or stop).
+ */
 class LazyPostgres {
-  private started?: Promise<LocalPostgres>;
+  private started?: Promise<{ host: string; port: number; stop?: () => Promise<void> }>;
 
-  private get(): Promise<LocalPostgres> {
-    this.started ??= startLocalPostgres().then(async (pg) => {
-      await seedDemoSchema(pg.pglite);
-      return pg;
-    });
+  constructor(private readonly external?: { host: string; port: number }) {}
+
+  private get(): Promise<{ host: string; port: number; stop?: () => Promise<void> }> {
+    this.started ??= this.external
+      ? Promise.resolve({ host: this.external.host, port: this.external.port })
+      : startLocalPostgres().then(async (pg: LocalPostgres) => {
+          await seedDemoSchema(pg.pglite);
+          return { host: pg.host, port: pg.port, stop: () => pg.stop() };
+        });
     return this.started;
   }
 
-  /** The DatabaseAdmin port over it: the same PgDatabaseAdmin as on AWS, dialing PGlite. */
+  /** Where it listens (PGlite starts now if it has not yet). */
+  async address(): Promise<{ host: string; port: number }> {
+    const { host, port } = await this.get();
+    return { host, port };
+  }
+
+  /** The DatabaseAdmin port over it: the same PgDatabaseAdmin as on AWS, dialing PGlite (or the real server). */
   admin(logger: Logger): DatabaseAdmin {
-    const admin = async () => {
-      const pg = await this.get();
-      return new PgDatabaseAdmin({ resolveHost: () => ({ host: pg.host, port: pg.port }), logger });
-    };
+    let made: Promise<PgDatabaseAdmin> | undefined;
+    const admin = () =>
+      (made ??= this.get().then((pg) => new PgDatabaseAdmin({ resolveHost: () => ({ host: pg.host, port: pg.port }), logger })));
     return {
       configureUsers: async (endpoint, master, users) => (await admin()).configureUsers(endpoint, master, users),
       verifyLogin: async (endpoint, user) => (await admin()).verifyLogin(endpoint, user),
+      disableLogins: async (endpoint, master, usernames) => (await admin()).disableLogins(endpoint, master, usernames),
+      runHook: async (endpoint, master, hook) => (await admin()).runHook(endpoint, master, hook),
+      runValidation: async (endpoint, master, validation, timeoutMs) => (await admin()).runValidation(endpoint, master, validation, timeoutMs),
     };
   }
 
   async stop(): Promise<void> {
-    if (this.started) await (await this.started.catch(() => undefined))?.stop();
+    if (this.started) await (await this.started.catch(() => undefined))?.stop?.();
   }
 }

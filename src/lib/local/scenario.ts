@@ -4,6 +4,7 @@
  * restore request. `buildWorld` (rds/world.ts) turns it into the in-memory world `SimulatedRds` mutates.
  */
 import { readFileSync } from 'node:fs';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
 import {
   clusterIdentifier,
@@ -14,6 +15,7 @@ import {
 } from '../../schemas/identifiers';
 import { describeIssues, restoreRequest } from '../../schemas/restore-request';
 import { MANAGED_BY_TAG, MANAGED_BY_VALUE } from '../tags';
+import { packageRoot } from './package-root';
 
 const tags = z.record(z.string(), z.string()).default({}).describe('Resource tags, key to value');
 const rate = (what: string) =>
@@ -70,12 +72,18 @@ const clusterSchema = z.strictObject({
 });
 
 const regionSchema = z.strictObject({
+  parameterGroups: z
+    .array(z.strictObject({ name: z.string().min(1).max(255), family: z.string().min(1), kind: z.enum(['cluster', 'instance']) }))
+    .default([])
+    .describe('Custom DB cluster (kind cluster) and DB (kind instance) parameter groups with their family, e.g. aurora-postgresql16; default.<family> groups always exist'),
   kmsKeys: z.array(z.string().min(1)).default([]).describe('KMS keys usable in the region (ARNs or ids); the first encrypts snapshots'),
   inaccessibleKmsKeys: z.array(z.string().min(1)).default([]).describe('KMS keys that exist but cannot be used (KMSKeyNotAccessibleFault)'),
   clusters: z.array(clusterSchema).default([]).describe('DB clusters in the region'),
 });
 
 export const DEFAULT_CLOCK_START = '2026-11-24T02:00:00Z';
+/** The built-in world's bucket of post-restore SQL: the shipped examples/post-restore folder. */
+export const EXAMPLE_HOOKS_BUCKET = 'aurora-restore-hooks';
 
 export const scenarioSchema = z
   .strictObject({
@@ -119,6 +127,14 @@ export const scenarioSchema = z
       .prefault({})
       .describe('Fault injection for chaos runs (all off by default)'),
     request: z.optional(restoreRequest).describe('The restore request `start` uses when none is given'),
+    buckets: z
+      .record(z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected an S3 bucket name'), z.string().min(1))
+      .default({})
+      .describe('S3 buckets of post-restore SQL, each a folder (relative to the scenario file): postRestore.sql reads <folder>/<prefix><file>'),
+    appUserSecrets: z
+      .record(z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/, 'expected a secret name'), z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]))
+      .default({})
+      .describe('Application user secrets to create (with random passwords) when absent: secret name → username or usernames'),
   })
   .superRefine((s, ctx) => {
     for (const [name, r] of Object.entries(s.regions)) {
@@ -165,7 +181,9 @@ export function loadScenarioFile(path: string): Scenario {
   }
   const r = scenarioSchema.safeParse(json);
   if (!r.success) throw new Error(`${path}: ${describeIssues(r.error)}`);
-  return r.data;
+  // Bucket folders are relative to the scenario file.
+  const dir = dirname(resolvePath(path));
+  return { ...r.data, buckets: Object.fromEntries(Object.entries(r.data.buckets).map(([b, f]) => [b, resolvePath(dir, f)])) };
 }
 
 const DEFAULT_SCENARIO_INPUT: ScenarioInput = {
@@ -189,6 +207,11 @@ const DEFAULT_SCENARIO_INPUT: ScenarioInput = {
     },
     'us-west-2': {
       kmsKeys: ['arn:aws:kms:us-west-2:123456789012:key/6a5b4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d'],
+      parameterGroups: [
+        { name: 'staging-cluster-pg16', family: 'aurora-postgresql16', kind: 'cluster' },
+        { name: 'staging-instance-pg16', family: 'aurora-postgresql16', kind: 'instance' },
+        { name: 'legacy-cluster-pg15', family: 'aurora-postgresql15', kind: 'cluster' },
+      ],
       clusters: [
         {
           id: 'aurora-staging',
@@ -216,7 +239,21 @@ const DEFAULT_SCENARIO_INPUT: ScenarioInput = {
     instanceClass: 'db.r6g.large',
     subnetGroup: 'staging-db-subnets',
     securityGroupIds: ['sg-0a1b2c3d'],
+    // Refreshing staging from production safely (README): mask the personal data, prove it, then let users in.
+    postRestore: {
+      sql: { bucket: EXAMPLE_HOOKS_BUCKET, prefix: 'staging/', files: ['01-mask-customers.sql', { name: '02-seed-test-accounts.sql', rerunnable: true }] },
+      validations: [
+        { name: 'no-real-emails', sql: "SELECT count(*) FROM public.customers WHERE email NOT LIKE '%@example.invalid'", expect: 0 },
+        { name: 'no-phone-numbers', sql: 'SELECT count(*) FROM public.customers WHERE phone IS NOT NULL', expect: 0 },
+      ],
+    },
+    users: [
+      { secret: 'aurora-restore/app-credentials', role: 'readwrite' },
+      { secret: 'aurora-restore/app/reporting', role: 'readonly' },
+    ],
   },
+  buckets: { [EXAMPLE_HOOKS_BUCKET]: join(packageRoot(), 'examples', 'post-restore') },
+  appUserSecrets: { 'aurora-restore/app/reporting': 'reporting' },
 };
 
 /** The built-in world behind `npm start`: a cross-region restore of aurora-prod over a managed aurora-staging. */

@@ -79,11 +79,18 @@ export class LocalSecrets implements Secrets {
     });
   }
 
-  /** Creates the seed's master and application credentials when absent; returns the names it created. */
-  async seedDefaults(): Promise<string[]> {
+  /**
+   * Creates the seed's master and application credentials when absent, and the scenario's other application
+   * user secrets (secret name → username or usernames, random passwords); returns the names it created.
+   */
+  async seedDefaults(appUserSecrets: Record<string, string | string[]> = {}): Promise<string[]> {
     const defaults: [string, () => unknown][] = [
       [DEFAULT_MASTER_SECRET, () => ({ username: 'postgres', password: randomPassword() })],
       [DEFAULT_APP_SECRET, () => ({ username: 'app', password: randomPassword(), privileges: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'] })],
+      ...Object.entries(appUserSecrets).map(([name, users]): [string, () => unknown] => [
+        name,
+        () => (Array.isArray(users) ? users.map((username) => ({ username, password: randomPassword() })) : { username: users, password: randomPassword() }),
+      ]),
     ];
     const created: string[] = [];
     for (const [name, make] of defaults) {

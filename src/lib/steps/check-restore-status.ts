@@ -1,6 +1,7 @@
 import { RDS_EVENT_IDS } from '../../events/rds';
 import { isFault } from '../errors';
-import { MANAGED_BY_TAG, MANAGED_BY_VALUE, OPERATION_TAG } from '../tags';
+import { OPERATION_TAG, creationTags } from '../tags';
+import { readerInstanceId } from './names';
 import type { Step, StepContext, StepResult } from '../step-runner';
 import { currentPhase, eventTime, phaseWaiting, recordPhaseEnd } from './phase-wait';
 
@@ -48,7 +49,8 @@ export const checkRestoreStatus: Step = {
     if (!cluster.members.includes(instanceId)) {
       if (cluster.status !== 'available') return waiting('restore-cluster', phase.started_at, { instance_status: null });
       await recordPhaseEnd(ctx, 'restore-cluster', eventTime(ctx, clusterId));
-      const created = await createWriter(ctx, clusterId, instanceId);
+      // The writer and the readers the request asks for (cluster.readers) are created together.
+      const created = await createInstances(ctx, clusterId, [instanceId, ...readersOf(ctx, clusterId)]);
       if (created !== 'created') return created;
       return waiting('create-writer', deps.clock.now().toISOString(), { instance_status: 'creating', writer_created: instanceId });
     }
@@ -66,7 +68,19 @@ export const checkRestoreStatus: Step = {
     if (FAILED_STATES.includes(instance.status)) {
       return { kind: 'failed', code: 'RestoreFailed', message: `writer instance ${instanceId} in ${region} ended ${instance.status}` };
     }
-    if (cluster.status === 'available' && instance.status === 'available' && cluster.endpoint) {
+    // Readers (cluster.readers) are created with the writer; all must be available before the cluster is.
+    const readerIds = readersOf(ctx, clusterId);
+    const readers = await Promise.all(readerIds.map((id) => ctx.retry(() => deps.rds.describeInstance(region, id))));
+    const missingReaders = readerIds.filter((_, i) => !readers[i]);
+    if (missingReaders.length) {
+      const created = await createInstances(ctx, clusterId, missingReaders);
+      if (created !== 'created') return created;
+      return waiting('create-writer', writerPhase, { instance_status: instance.status, readers_created: missingReaders });
+    }
+    const failedReader = readers.find((x) => x && FAILED_STATES.includes(x.status));
+    if (failedReader) return { kind: 'failed', code: 'RestoreFailed', message: `reader instance ${failedReader.instanceId} in ${region} ended ${failedReader.status}` };
+    const readersReady = readers.every((x) => x?.status === 'available');
+    if (cluster.status === 'available' && instance.status === 'available' && readersReady && cluster.endpoint) {
       await recordPhaseEnd(ctx, 'create-writer', eventTime(ctx, instanceId));
       return {
         kind: 'done',
@@ -80,7 +94,13 @@ export const checkRestoreStatus: Step = {
         status: 'CLUSTER_AVAILABLE',
         next: 'setup-db-users',
         patch: {
-          restore_details: { cluster_status: 'available', writer_endpoint: cluster.endpoint, reader_endpoint: cluster.readerEndpoint ?? null, port: cluster.port ?? 5432 },
+          restore_details: {
+            cluster_status: 'available',
+            writer_endpoint: cluster.endpoint,
+            reader_endpoint: cluster.readerEndpoint ?? null,
+            port: cluster.port ?? 5432,
+            ...(readerIds.length ? { reader_instance_ids: readerIds } : {}),
+          },
         },
         audit: { type: 'CLUSTER_AVAILABLE', details: { cluster_id: clusterId, writer_endpoint: cluster.endpoint } },
       };
@@ -89,30 +109,39 @@ export const checkRestoreStatus: Step = {
   },
 };
 
+/** The reader instances the request asks for (`cluster.readers`). */
+const readersOf = (ctx: StepContext, clusterId: string) => Array.from({ length: ctx.state.parameters.cluster_settings?.readers ?? 0 }, (_, i) => readerInstanceId(clusterId, i + 1));
+
 /**
- * Creates the writer of an available cluster, indexed first so its RDS events find this operation.
- * `DBInstanceAlreadyExistsFault` is an earlier attempt of ours (or a concurrent wake-up): success when
- * the instance carries our operation tag.
+ * Creates instances of an available cluster — the writer first (promotion tier 0), then the readers (tier 1+) —
+ * each indexed first so its RDS events find this operation, with the request's instance class, DB parameter
+ * group and tags. `DBInstanceAlreadyExistsFault` is an earlier attempt of ours (or a concurrent wake-up):
+ * success when the instance carries our operation tag.
  */
-async function createWriter(ctx: StepContext, clusterId: string, instanceId: string): Promise<'created' | StepResult> {
+async function createInstances(ctx: StepContext, clusterId: string, instanceIds: string[]): Promise<'created' | StepResult> {
   const { state, deps, store } = ctx;
   const p = state.parameters;
-  await store.indexResource(p.target_region, instanceId, state.operation_id, ctx.now);
-  try {
-    await ctx.retry(() =>
-      deps.rds.createInstance(p.target_region, {
-        instanceId,
-        clusterId,
-        instanceClass: p.db_instance_class,
-        engine: state.snapshot_details.engine!,
-        tags: { [MANAGED_BY_TAG]: MANAGED_BY_VALUE, [OPERATION_TAG]: state.operation_id },
-      }),
-    );
-  } catch (e) {
-    if (!isFault(e, 'DBInstanceAlreadyExistsFault')) throw e;
-    const existing = await ctx.retry(() => deps.rds.describeInstance(p.target_region, instanceId));
-    if (existing?.tags[OPERATION_TAG] !== state.operation_id) {
-      return { kind: 'failed', code: 'TargetExists', message: `instance ${instanceId} exists in ${p.target_region} and was not made by this operation` };
+  const writerId = state.restore_details.instance_id;
+  for (const instanceId of instanceIds) {
+    await store.indexResource(p.target_region, instanceId, state.operation_id, ctx.now);
+    try {
+      await ctx.retry(() =>
+        deps.rds.createInstance(p.target_region, {
+          instanceId,
+          clusterId,
+          instanceClass: p.db_instance_class,
+          engine: state.snapshot_details.engine!,
+          parameterGroup: p.cluster_settings?.instanceParameterGroup,
+          ...(p.cluster_settings?.readers ? { promotionTier: instanceId === writerId ? 0 : 1 } : {}),
+          tags: creationTags(state.operation_id, p.cluster_settings?.tags),
+        }),
+      );
+    } catch (e) {
+      if (!isFault(e, 'DBInstanceAlreadyExistsFault')) throw e;
+      const existing = await ctx.retry(() => deps.rds.describeInstance(p.target_region, instanceId));
+      if (existing?.tags[OPERATION_TAG] !== state.operation_id) {
+        return { kind: 'failed', code: 'TargetExists', message: `instance ${instanceId} exists in ${p.target_region} and was not made by this operation` };
+      }
     }
   }
   return 'created';

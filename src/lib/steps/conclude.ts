@@ -10,6 +10,7 @@ import { StepBusyError } from '../hand-back';
 import { storesFor } from '../step-runner';
 import { deadlineScheduleName } from './names';
 import { compensateFailedSwap } from './swap-compensation';
+import { isPostRestoreFailure, settleFailedPostRestore } from './post-restore-failure';
 
 export type Outcome = { status: 'SUCCEEDED' | 'FAILED'; error: OperationState['error'] };
 
@@ -36,7 +37,19 @@ export async function concludeOperation(deps: Dependencies, operationId: string,
 
   if (outcome.status === 'FAILED' && outcome.error) {
     const before = await store.get(operationId);
-    const note = before && !isTerminal(before.status) ? await compensateFailedSwap(deps, before) : undefined;
+    let note: string | undefined;
+    if (before && !isTerminal(before.status)) {
+      // A failed post-restore run keeps the restored cluster for inspection (no app user can log in) or
+      // deletes it under the safety rules, as the request's postRestore.onFailure says.
+      const postFailed = isPostRestoreFailure(outcome.error.code);
+      const keepNew = postFailed && before.parameters.post_restore?.onFailure !== 'delete';
+      note =
+        before.parameters.strategy === 'swap'
+          ? await compensateFailedSwap(deps, before, { keepNew })
+          : postFailed
+            ? await settleFailedPostRestore(deps, { ...before, error: outcome.error })
+            : undefined;
+    }
     if (note) outcome = { ...outcome, error: { ...outcome.error, message: `${outcome.error.message} — ${note}`.slice(0, 2000) } };
   }
   const finished = await store.finish(operationId, { ...outcome, now });

@@ -1,5 +1,5 @@
 import { isFault } from '../errors';
-import { OPERATION_TAG, MANAGED_BY_TAG, MANAGED_BY_VALUE } from '../tags';
+import { OPERATION_TAG, creationTags } from '../tags';
 import type { Step, StepResult } from '../step-runner';
 import { copiedSnapshotId } from './names';
 
@@ -42,7 +42,7 @@ export const copySnapshot: Step = {
         message: `snapshot ${s.source_snapshot_id} is encrypted and no KMS key is configured for ${p.target_region} (set TARGET_KMS_KEYS=${p.target_region}=<key ARN>)`,
       };
     }
-    const tags = { [MANAGED_BY_TAG]: MANAGED_BY_VALUE, [OPERATION_TAG]: state.operation_id };
+    const tags = creationTags(state.operation_id, state.parameters.cluster_settings?.tags);
     let arn: string;
     try {
       const copy = await ctx.retry(() =>

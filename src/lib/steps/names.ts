@@ -50,6 +50,9 @@ export const retiredClusterId = (operationId: string, targetClusterId: string) =
 /** The writer instance of a restored cluster: `<cluster>-writer`. */
 export const writerInstanceId = (clusterId: string) => withSuffix(clusterId, 'writer');
 
+/** Reader `n` (1-based) of a restored cluster: `<cluster>-reader-<n>`. */
+export const readerInstanceId = (clusterId: string, n: number) => withSuffix(clusterId, `reader-${n}`);
+
 /**
  * A cluster endpoint after the cluster is renamed: "mydbcluster.cluster-c7tj4example.us-east-1.rds.amazonaws.com"
  * — the first label is the cluster identifier, the rest (account and region) stays.

@@ -1,6 +1,6 @@
 import { isFault } from '../errors';
 import type { ClusterInfo } from '../ports';
-import { MANAGED_BY_TAG, MANAGED_BY_VALUE, OPERATION_TAG } from '../tags';
+import { OPERATION_TAG, creationTags } from '../tags';
 import type { Step, StepContext, StepResult } from '../step-runner';
 import { temporaryClusterId, writerInstanceId } from './names';
 
@@ -26,14 +26,25 @@ export const restoreSnapshot: Step = {
     const source = p.source ?? 'snapshot';
     if (!s.engine || (source === 'snapshot' && !s.target_snapshot_id)) throw new Error('snapshot details missing: earlier steps have not recorded them');
     const clusterId = p.strategy === 'swap' ? temporaryClusterId(state.operation_id, p.target_cluster_id) : p.target_cluster_id;
-    const tags = { [MANAGED_BY_TAG]: MANAGED_BY_VALUE, [OPERATION_TAG]: state.operation_id };
-    const network = { subnetGroup: p.db_subnet_group_name, securityGroupIds: p.vpc_security_group_ids, tags };
+    const tags = creationTags(state.operation_id, p.cluster_settings?.tags);
+    const c = p.cluster_settings;
+    // The request's cluster settings (absent: RDS's defaults, as before they existed).
+    const settings = {
+      clusterParameterGroup: c?.clusterParameterGroup,
+      serverless: c?.serverless,
+      cloudwatchLogsExports: c?.cloudwatchLogsExports,
+      deletionProtection: c?.deletionProtection ?? false,
+      iamDatabaseAuthentication: c?.iamDatabaseAuthentication ?? false,
+      port: c?.port,
+    };
+    const network = { subnetGroup: p.db_subnet_group_name, securityGroupIds: p.vpc_security_group_ids, tags, ...settings };
+    const engineVersion = c?.engineVersion ?? s.engine_version;
 
     try {
       await ctx.retry(
         (): Promise<ClusterInfo> =>
           source === 'snapshot'
-            ? deps.rds.restoreClusterFromSnapshot(region, { clusterId, snapshotId: s.target_snapshot_id!, engine: s.engine!, engineVersion: s.engine_version, ...network })
+            ? deps.rds.restoreClusterFromSnapshot(region, { clusterId, snapshotId: s.target_snapshot_id!, engine: s.engine!, engineVersion, ...network })
             : deps.rds.restoreClusterToPointInTime(region, {
                 clusterId,
                 sourceClusterId: p.source_cluster_id!,
@@ -48,14 +59,14 @@ export const restoreSnapshot: Step = {
       if (owned) return owned;
     }
     const instanceId = writerInstanceId(clusterId);
-    const from = source === 'snapshot' ? { snapshot_id: s.target_snapshot_id, engine_version: s.engine_version ?? null } : { source, source_cluster_id: p.source_cluster_id, restore_time: p.restore_time ?? 'latest restorable' };
+    const from = source === 'snapshot' ? { snapshot_id: s.target_snapshot_id, engine_version: engineVersion ?? null } : { source, source_cluster_id: p.source_cluster_id, restore_time: p.restore_time ?? 'latest restorable' };
     return {
       kind: 'done',
       event: ctx.event('ClusterRestoreStarted', { clusterId, instanceId, region: region as never }),
       status: 'RESTORE_IN_PROGRESS',
       next: 'check-restore-status',
       patch: { restore_details: { cluster_id: clusterId, instance_id: instanceId, cluster_status: 'creating', writer_endpoint: null, reader_endpoint: null } },
-      audit: { type: 'RESTORE_STARTED', details: { cluster_id: clusterId, instance_id: instanceId, ...from, db_instance_class: p.db_instance_class } },
+      audit: { type: 'RESTORE_STARTED', details: { cluster_id: clusterId, instance_id: instanceId, ...from, db_instance_class: p.db_instance_class, ...(c ? { cluster_settings: c } : {}) } },
     };
   },
 };

@@ -4,6 +4,7 @@ import { newOperationState, parametersFrom } from '../../schemas/operation-state
 import type { SnapshotInfo } from '../ports';
 import type { Step, StepContext, StepResult } from '../step-runner';
 import { engineProblem, replacementProblem, requestProblem } from '../safety';
+import { clusterEngineProblem, requestConfigProblem } from '../request-checks';
 import { deadlineScheduleName } from './names';
 
 /**
@@ -63,6 +64,9 @@ export const snapshotCheck: Step = {
       event: domainEvent('OperationDeadlineReached', id, ctx.now, { deadline: deadline.toISOString() }),
     });
 
+    // Pre-flight: what this deployment does not allow (SQL sources, user secrets, tags) fails now.
+    const notAllowed = requestConfigProblem(p, deps.config);
+    if (notAllowed) return { kind: 'failed', code: 'InvalidRequest', message: notAllowed };
     // Pre-flight: a target that may not be replaced fails now, before anything is copied.
     const existing = await ctx.retry(() => deps.rds.describeCluster(p.target_region, p.target_cluster_id));
     const problem = existing && replacementProblem(existing, p.delete_existing, deps.config, p.strategy);
@@ -78,6 +82,8 @@ export const snapshotCheck: Step = {
     }
     const unsupported = engineProblem(snapshot);
     if (unsupported) return { kind: 'failed', ...unsupported };
+    const engineRefused = clusterEngineProblem(p, snapshot.engine);
+    if (engineRefused) return { kind: 'failed', code: 'InvalidRequest', message: engineRefused };
     if (snapshot.status !== 'available') {
       return {
         kind: 'failed',
@@ -140,6 +146,8 @@ async function validateSourceCluster(ctx: StepContext): Promise<StepResult> {
   const unsupported = engineProblem(cluster);
   if (unsupported) return { kind: 'failed', ...unsupported };
   if (cluster.status !== 'available') return { kind: 'failed', code: 'SourceNotRestorable', message: `cluster ${cluster.clusterId} is ${cluster.status}, expected available` };
+  const engineRefused = clusterEngineProblem(p, cluster.engine);
+  if (engineRefused) return { kind: 'failed', code: 'InvalidRequest', message: engineRefused };
   if (source === 'clone' && cluster.members.length === 0) {
     return { kind: 'failed', code: 'SourceNotRestorable', message: `cluster ${cluster.clusterId} has no DB instance: Aurora clones only clusters with at least one` };
   }

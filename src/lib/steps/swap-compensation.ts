@@ -17,7 +17,7 @@ import type { OperationState } from '../../schemas/operation-state';
 import { retiredClusterId, temporaryClusterId } from './names';
 
 /** What the compensation did, in one sentence for the operation's error and the notification. */
-export async function compensateFailedSwap(deps: Dependencies, state: OperationState): Promise<string | undefined> {
+export async function compensateFailedSwap(deps: Dependencies, state: OperationState, options: { keepNew?: boolean } = {}): Promise<string | undefined> {
   const p = state.parameters;
   if (p.strategy !== 'swap' || !p.target_cluster_id) return undefined;
   const region = p.target_region;
@@ -31,18 +31,27 @@ export async function compensateFailedSwap(deps: Dependencies, state: OperationS
   if (fresh?.status === 'renaming') return `The new cluster ${temporary} is being renamed ${target}; the old cluster is ${old ? `kept as ${retired}` : 'gone'}.`;
   if (!current && old) {
     if (old.status === 'renaming') return `The old cluster is still being renamed ${retired}: rename it back to ${target} once it is available.`;
-    await deps.rds.renameCluster(region, retired, target).catch((e) => {
-      if (!isFault(e, 'DBClusterAlreadyExistsFault', 'InvalidDBClusterStateFault')) throw e;
-    });
-    return `The old cluster is being renamed back from ${retired} to ${target}${fresh && ours(fresh) ? `; the new cluster ${temporary} is ${await discard(deps, region, fresh)}` : ''}.`;
+    const refused = await deps.rds.renameCluster(region, retired, target).then(
+      () => undefined,
+      (e) => {
+        if (isFault(e, 'DBClusterAlreadyExistsFault', 'InvalidDBClusterStateFault')) return e as Error;
+        throw e;
+      },
+    );
+    const newOne = fresh && ours(fresh) ? `; the new cluster ${temporary} is ${await discard(deps, region, fresh)}` : '';
+    // A refusal must not read as a rename under way: the target name has no cluster until someone acts.
+    if (refused) return `The old cluster is kept as ${retired} (status ${old.status}); RDS refused renaming it back to ${target} (${refused.name}): rename it back by hand, ${target} has no cluster until then${newOne}.`;
+    return `The old cluster is being renamed back from ${retired} to ${target}${newOne}.`;
   }
   const where = current ? `the old cluster still serves as ${target}` : `${target} did not exist before`;
   if (!fresh || !ours(fresh)) return `Nothing was swapped: ${where}.`;
+  // A failed post-restore SQL run with onFailure keep: the new cluster stays for inspection (no app user can log in).
+  if (options.keepNew) return `Nothing was swapped: ${where}; the new cluster ${temporary} is kept for inspection.`;
   return `Nothing was swapped: ${where}; the new cluster ${temporary} is ${await discard(deps, region, fresh)}.`;
 }
 
-/** Deletes a temporary cluster of this operation (its instances, then it, with no final snapshot). */
-async function discard(deps: Dependencies, region: string, cluster: ClusterInfo): Promise<string> {
+/** Deletes a cluster this operation restored (its instances, then it, with no final snapshot), under the safety rules. */
+export async function discard(deps: Dependencies, region: string, cluster: ClusterInfo): Promise<string> {
   const verdict = deletionVerdict(cluster, deps.config);
   if (!verdict.allowed) return `kept (${verdict.reason})`;
   const notDeletable: string[] = [];

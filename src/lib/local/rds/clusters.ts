@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { RDS_EVENT_IDS } from '../../../events/rds';
 import { MINUTE, membersOf, tagList, tagsOf, type Action, type Plane } from './plane';
-import { FINAL_SNAPSHOT_IDENTIFIER_MAX, checkIdentifier, compareEngineVersions, idKey, rdsFault, required } from './rules';
+import { FINAL_SNAPSHOT_IDENTIFIER_MAX, checkClusterSettings, checkIdentifier, compareEngineVersions, idKey, rdsFault, required } from './rules';
 import { REGION_DEFAULT_ENGINE_VERSION, type ClusterRecord, type RegionWorld, type SnapshotRecord } from './world';
 
 /** Cluster states DeleteDBCluster accepts. */
@@ -31,7 +31,11 @@ export function clusterOutput(plane: Plane, region: string, c: ClusterRecord) {
     ...(c.kmsKeyId !== undefined ? { KmsKeyId: c.kmsKeyId } : {}),
     Endpoint: `${c.clusterId}.cluster-${hash}.${domain}`,
     ReaderEndpoint: `${c.clusterId}.cluster-ro-${hash}.${domain}`,
-    Port: c.engine === 'aurora-mysql' ? 3306 : 5432,
+    Port: c.port ?? (c.engine === 'aurora-mysql' ? 3306 : 5432),
+    ...(c.serverless ? { ServerlessV2ScalingConfiguration: { MinCapacity: c.serverless.min, MaxCapacity: c.serverless.max } } : {}),
+    ...(c.logExports?.length ? { EnabledCloudwatchLogsExports: [...c.logExports] } : {}),
+    IAMDatabaseAuthenticationEnabled: c.iamAuth ?? false,
+    DBClusterParameterGroup: c.clusterParameterGroup ?? `default.${c.engine}${(c.engineVersion ?? '').split('.')[0]}`,
     DBClusterMembers: members.map((i, n) => ({ DBInstanceIdentifier: i.instanceId, IsClusterWriter: n === 0 })),
     TagList: tagList(c.tags),
     ...restorableWindow(plane, c),
@@ -87,6 +91,7 @@ const restoreDBClusterFromSnapshot: Action = (plane, region, input) => {
       `Cannot restore a DB cluster snapshot of engine version ${snap.engineVersion} to the older version ${engineVersion}${input.EngineVersion ? '' : ` (the ${region} default, used because EngineVersion was not given)`}.`,
     );
   }
+  const settings = checkClusterSettings(input, snap.engine, engineVersion, r.parameterGroups ?? []);
   let kmsKeyId: string | undefined;
   if (input.KmsKeyId) kmsKeyId = plane.usableKey(region, input.KmsKeyId);
   // "If the DB snapshot or DB cluster snapshot in SnapshotIdentifier is encrypted, then the restored DB cluster is
@@ -104,6 +109,7 @@ const restoreDBClusterFromSnapshot: Action = (plane, region, input) => {
     restoredFrom: snapshotId,
     completesAtMs: plane.nowMs() + plane.world.durations.restoreClusterMinutes * MINUTE,
     masterPasswordChanges: 0,
+    ...settingsOf(settings),
   };
   r.clusters[clusterId] = c;
   plane.record(region, 'cluster', clusterId, null, 'creating', c.tags);
@@ -251,6 +257,8 @@ const restoreDBClusterToPointInTime: Action = (plane, region, input) => {
       );
     }
   }
+  // RestoreDBClusterToPointInTime takes no EngineVersion: the copy runs the source's.
+  const settings = checkClusterSettings(input, source.engine, source.engineVersion, r.parameterGroups ?? []);
   let kmsKeyId: string | undefined;
   if (input.KmsKeyId) kmsKeyId = plane.usableKey(region, input.KmsKeyId);
   else if (source.kmsKeyId) kmsKeyId = plane.usableKey(region, source.kmsKeyId);
@@ -268,12 +276,21 @@ const restoreDBClusterToPointInTime: Action = (plane, region, input) => {
     completesAtMs: plane.nowMs() + minutes * MINUTE,
     masterPasswordChanges: 0,
     earliestRestorableAtMs: plane.nowMs() + minutes * MINUTE,
+    ...settingsOf(settings),
   };
   r.clusters[clusterId] = c;
   plane.record(region, 'cluster', clusterId, null, 'creating', c.tags);
   plane.arm(region, 'cluster', clusterId, c.completesAtMs!);
   return { DBCluster: clusterOutput(plane, region, c) };
 };
+
+const settingsOf = (s: ReturnType<typeof checkClusterSettings>): Partial<ClusterRecord> => ({
+  ...(s.port !== undefined ? { port: s.port } : {}),
+  ...(s.serverless ? { serverless: s.serverless } : {}),
+  ...(s.logExports.length ? { logExports: s.logExports } : {}),
+  ...(s.iamAuth ? { iamAuth: true } : {}),
+  ...(s.clusterParameterGroup ? { clusterParameterGroup: s.clusterParameterGroup.toLowerCase() } : {}),
+});
 
 export const clusterActions = {
   DescribeDBClusters: describeDBClusters,

@@ -5,7 +5,7 @@
 import { RDS_EVENT_IDS } from '../../../events/rds';
 import { finishDeletion } from './clusters';
 import { MINUTE, membersOf, tagList, tagsOf, type Action, type Plane } from './plane';
-import { checkIdentifier, idKey, rdsFault, required } from './rules';
+import { checkIdentifier, checkParameterGroup, idKey, rdsFault, required } from './rules';
 import type { InstanceRecord, RegionWorld } from './world';
 
 /** Instance states DeleteDBInstance accepts. */
@@ -19,6 +19,8 @@ function instanceOutput(plane: Plane, region: string, i: InstanceRecord) {
     DBInstanceStatus: i.status,
     DBInstanceClass: i.instanceClass,
     Engine: i.engine,
+    ...(i.parameterGroup ? { DBParameterGroups: [{ DBParameterGroupName: i.parameterGroup, ParameterApplyStatus: 'in-sync' }] } : {}),
+    ...(i.promotionTier !== undefined ? { PromotionTier: i.promotionTier } : {}),
     TagList: tagList(i.tags),
   };
 }
@@ -52,6 +54,16 @@ const createDBInstance: Action = (plane, region, input) => {
   if (engine !== c.engine) {
     throw rdsFault('InvalidParameterCombination', `Engine ${engine} does not match the cluster's engine ${c.engine}.`);
   }
+  // "An Aurora cluster must have a ServerlessV2ScalingConfiguration attribute before you can add any DB instances
+  // that use the db.serverless DB instance class." (Aurora user guide, Aurora Serverless v2 requirements)
+  if (instanceClass === 'db.serverless' && !c.serverless) {
+    throw rdsFault('InvalidParameterCombination', `DB cluster ${c.clusterId} has no ServerlessV2ScalingConfiguration: a db.serverless instance cannot be added.`);
+  }
+  if (input.DBParameterGroupName !== undefined) checkParameterGroup(r.parameterGroups ?? [], 'instance', input.DBParameterGroupName, c.engine, c.engineVersion);
+  // PromotionTier: "Valid Values: 0 - 15" (CreateDBInstance).
+  if (input.PromotionTier !== undefined && !(Number.isInteger(input.PromotionTier) && input.PromotionTier >= 0 && input.PromotionTier <= 15)) {
+    throw rdsFault('InvalidParameterValue', `PromotionTier ${input.PromotionTier} is invalid: valid values are 0 - 15.`);
+  }
   const i: InstanceRecord = {
     instanceId,
     clusterId: c.clusterId,
@@ -60,6 +72,8 @@ const createDBInstance: Action = (plane, region, input) => {
     engine: c.engine,
     tags: tagsOf(input.Tags),
     completesAtMs: plane.nowMs() + plane.world.durations.createInstanceMinutes * MINUTE,
+    ...(input.DBParameterGroupName !== undefined ? { parameterGroup: String(input.DBParameterGroupName).toLowerCase() } : {}),
+    ...(input.PromotionTier !== undefined ? { promotionTier: input.PromotionTier } : {}),
   };
   r.instances[instanceId] = i;
   plane.record(region, 'instance', instanceId, null, 'creating', i.tags);

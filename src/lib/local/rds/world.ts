@@ -45,6 +45,12 @@ export interface ClusterRecord {
   renamingTo?: string;
   /** A rename asked for without ApplyImmediately: it waits for the maintenance window (never, here). */
   pendingRename?: string;
+  /** Settings given at creation (RestoreDBClusterFromSnapshot / ToPointInTime). */
+  port?: number;
+  serverless?: { min: number; max: number };
+  logExports?: string[];
+  iamAuth?: boolean;
+  clusterParameterGroup?: string;
 }
 
 export interface InstanceRecord {
@@ -55,9 +61,19 @@ export interface InstanceRecord {
   engine: string;
   tags: Record<string, string>;
   completesAtMs?: number;
+  parameterGroup?: string;
+  promotionTier?: number;
+}
+
+export interface ParameterGroupRecord {
+  name: string;
+  family: string;
+  kind: 'cluster' | 'instance';
 }
 
 export interface RegionWorld {
+  /** Custom parameter groups (the default.<family> ones always exist). */
+  parameterGroups?: ParameterGroupRecord[];
   kmsKeys: string[];
   inaccessibleKmsKeys: string[];
   snapshots: Record<string, SnapshotRecord>;
@@ -90,6 +106,7 @@ export function buildWorld(scenario: Scenario): World {
   const regions: Record<string, RegionWorld> = {};
   for (const [name, r] of Object.entries(scenario.regions)) {
     const rw: RegionWorld = {
+      parameterGroups: (r.parameterGroups ?? []).map((g) => ({ ...g, name: g.name.toLowerCase() })),
       kmsKeys: [...r.kmsKeys],
       inaccessibleKmsKeys: [...r.inaccessibleKmsKeys],
       snapshots: {},
