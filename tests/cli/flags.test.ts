@@ -10,6 +10,8 @@ describe('requestFromFlags', () => {
     [{ sourceCluster: 'other' }, { sourceClusterId: 'other', snapshotDate: undefined }],
     [{ snapshotDate: '2026-11-23' }, { sourceClusterId: 'aurora-prod', snapshotDate: '2026-11-23' }],
     [{ source: 'clone', targetRegion: 'us-east-1' }, { source: 'clone', sourceClusterId: 'aurora-prod', snapshotDate: undefined }],
+    [{ strategy: 'swap' }, { strategy: 'swap', sourceClusterId: 'aurora-prod', snapshotDate: '2026-11-24' }],
+    [{ source: 'point-in-time', restoreTime: '2026-11-24T01:00:00Z', targetRegion: 'us-east-1', strategy: 'swap' }, { source: 'point-in-time', strategy: 'swap', restoreTime: '2026-11-24T01:00:00Z', snapshotDate: undefined }],
   ])('%j', (flags, expected) => {
     const draft = requestFromFlags(flags, SCENARIO, 'scenario request');
     const request = parseRequest(draft);
@@ -28,6 +30,10 @@ describe('requestFromFlags', () => {
     expect(() => parseRequest(requestFromFlags({ targetCluster: 'a--b' }, SCENARIO, 'scenario request'))).toThrow(/^--target-cluster: expected an RDS identifier/);
     expect(() => parseRequest(requestFromFlags({}, { ...SCENARIO, targetClusterId: 'a--b' }, 'scenario request'))).toThrow(/^scenario request\.targetClusterId \(or --target-cluster\): /);
     expect(() => parseRequest(requestFromFlags({ securityGroupIds: 'sg-0a1b2c3d,nope' }, SCENARIO, 'scenario request'))).toThrow(/^--security-group-ids: "nope": /);
+    expect(() => parseRequest(requestFromFlags({ strategy: 'rename' }, SCENARIO, 'scenario request'))).toThrow(/^--strategy: /);
+    // A point-in-time copy or a clone stays in the source's region; clone takes no time.
+    expect(() => parseRequest(requestFromFlags({ source: 'point-in-time' }, { ...SCENARIO, snapshotDate: undefined }, 'scenario request'))).toThrow(/region/);
+    expect(() => parseRequest(requestFromFlags({ source: 'clone', restoreTime: '2026-11-24T01:00:00Z', targetRegion: 'us-east-1' }, SCENARIO, 'scenario request'))).toThrow(/--restore-time|restoreTime/);
     // --aws has no defaults: a missing value names its flag.
     expect(() => parseRequest(requestFromFlags({ sourceCluster: 'a', sourceRegion: 'us-east-1', targetRegion: 'us-east-1' }))).toThrow(/--target-cluster: required/);
   });

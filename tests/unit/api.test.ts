@@ -91,6 +91,17 @@ describe('POST /restores', () => {
     expect(JSON.parse(putEntries()[0]!.Detail!).request.requestedBy).toBe('nightly-ops');
   });
 
+  it('carries strategy, source and restoreTime to the pipeline, and refuses a cross-region clone naming the field', async () => {
+    const swap = { ...VALID, targetRegion: 'us-east-1', strategy: 'swap', source: 'point-in-time', restoreTime: '2026-11-24T01:00:00Z' };
+    const res = await api()(httpEvent('POST /restores', { body: JSON.stringify(swap) }));
+    expect(res.statusCode).toBe(202);
+    expect(JSON.parse(putEntries()[0]!.Detail!).request).toMatchObject({ strategy: 'swap', source: 'point-in-time', restoreTime: '2026-11-24T01:00:00Z' });
+    const refused = await api()(httpEvent('POST /restores', { body: JSON.stringify({ ...VALID, source: 'clone' }) }));
+    expect(refused.statusCode).toBe(400);
+    expect(JSON.parse(refused.body as string).message).toMatch(/region/);
+    expect(putEntries()).toHaveLength(1);
+  });
+
   it('answers 400 naming the bad field, and puts nothing on the bus', async () => {
     const { targetClusterId: _, ...missing } = VALID;
     const res = await api()(httpEvent('POST /restores', { body: JSON.stringify({ ...missing, sourceRegion: 'mars-north-1' }) }));
