@@ -72,7 +72,30 @@ export const deploymentParams = z.object({
   NIGHTLY_TIMEZONE: z.string().min(1).default('UTC'),
   /** The recurring restore's request (JSON, the POST /restores body), validated here with the same schema. */
   NIGHTLY_REQUEST: z.string().default(''),
+  /**
+   * One recurring restore per saved refresh profile: `NAME=EXPRESSION` entries separated by `;`, e.g.
+   * `staging-orders=cron(0 2 * * ? *);staging-billing=cron(30 2 * * ? *)` (cron and rate expressions hold
+   * neither `;` nor `=`). Each becomes its own schedule invoking the nightly function with {"profile": NAME}.
+   */
+  NIGHTLY_PROFILES: z.string().default(''),
 });
+
+/** The profile schedules of NIGHTLY_PROFILES, or the problems naming each bad entry. */
+export function nightlyProfilesOf(value: string): { schedules: { profile: string; expression: string }[]; problems: string[] } {
+  const schedules: { profile: string; expression: string }[] = [];
+  const problems: string[] = [];
+  for (const entry of value.split(';').map((e) => e.trim()).filter(Boolean)) {
+    const eq = entry.indexOf('=');
+    const profile = eq > 0 ? entry.slice(0, eq).trim() : '';
+    const expression = eq > 0 ? entry.slice(eq + 1).trim() : '';
+    if (!profile || !expression) problems.push(`NIGHTLY_PROFILES: "${entry}": expected NAME=cron(...) or NAME=rate(...)`);
+    else if (!profileName.safeParse(profile).success) problems.push(`NIGHTLY_PROFILES: "${profile}": expected a profile name of lowercase letters, digits and hyphens`);
+    else if (!/^(cron|rate)\(.+\)$/.test(expression)) problems.push(`NIGHTLY_PROFILES: ${profile}: expected cron(...) or rate(...), got "${expression}"`);
+    else if (schedules.some((s) => s.profile === profile)) problems.push(`NIGHTLY_PROFILES: ${profile}: listed twice`);
+    else schedules.push({ profile, expression });
+  }
+  return { schedules, problems };
+}
 
 export type DeploymentParams = z.output<typeof deploymentParams>;
 
@@ -83,6 +106,8 @@ export interface StageParams {
   /** The validated configuration (defaults applied), for what the template derives from it. */
   resolved: ReturnType<typeof configSchema.parse>;
   nightlyRequest?: RestoreRequestInput;
+  /** NIGHTLY_PROFILES: one schedule per saved refresh profile. */
+  nightlyProfiles: { profile: string; expression: string }[];
   /** PROTECTED_CLUSTER_PATTERN as ARN wildcards (the explicit Deny of every role). */
   protectedNames: ProtectedNames;
 }
@@ -143,8 +168,14 @@ export function parseStageParams(raw: Record<string, unknown>, placeholders: Rec
       problems.push('NIGHTLY_REQUEST: expected the restore request as JSON text');
     }
   }
+  let nightlyProfiles: StageParams['nightlyProfiles'] = [];
+  if (deployment.success && deployment.data.NIGHTLY_PROFILES) {
+    const r = nightlyProfilesOf(deployment.data.NIGHTLY_PROFILES);
+    problems.push(...r.problems);
+    nightlyProfiles = r.schedules;
+  }
   if (problems.length) throw new StageParamsError(problems);
-  return { deployment: deployment.data!, config, resolved: resolved.data!, nightlyRequest, protectedNames: names! };
+  return { deployment: deployment.data!, config, resolved: resolved.data!, nightlyRequest, nightlyProfiles, protectedNames: names! };
 }
 
 /** The forwarder stack's parameters (serverless.forwarder.yml, deployed in each of TARGET_REGIONS). */

@@ -40,6 +40,7 @@ export const PARAMS: Record<string, string> = {
   CLONE_SOURCE_CLUSTERS: CLONE_SOURCE,
   NIGHTLY_SCHEDULE: 'cron(0 2 * * ? *)',
   NIGHTLY_REQUEST: JSON.stringify(NIGHTLY),
+  NIGHTLY_PROFILES: 'staging-orders=cron(0 2 * * ? *);staging-billing=rate(1 day)',
   HOOK_SOURCES: 'aurora-restore-hooks/staging/',
 };
 

@@ -112,6 +112,41 @@ describe('CLONE_SOURCE_CLUSTERS', () => {
   });
 });
 
+describe('NIGHTLY_PROFILES: one schedule per saved refresh profile', () => {
+  const schedulesOf = (params: Record<string, string>) => {
+    const infra = buildInfrastructure({ stage: 'unit', params: { ...BASE, ...params } });
+    return Object.values(infra.resources.Resources as Record<string, { Type: string; Properties: Record<string, any> }>).filter((r) => r.Type === 'AWS::Scheduler::Schedule');
+  };
+
+  it('deploys each entry as its own schedule invoking the nightly function with {"profile": NAME}, beside NIGHTLY_SCHEDULE', () => {
+    const schedules = schedulesOf({ NIGHTLY_PROFILES: 'staging-orders=cron(0 2 * * ? *); staging-billing=rate(1 day)' });
+    expect(schedules.map((s) => [s.Properties.Name, s.Properties.ScheduleExpression, JSON.parse(s.Properties.Target.Input)])).toEqual([
+      ['aurora-restore-unit-nightly', PARAMS.NIGHTLY_SCHEDULE, JSON.parse(PARAMS.NIGHTLY_REQUEST!)],
+      ['aurora-restore-unit-nightly-staging-orders', 'cron(0 2 * * ? *)', { profile: 'staging-orders' }],
+      ['aurora-restore-unit-nightly-staging-billing', 'rate(1 day)', { profile: 'staging-billing' }],
+    ]);
+    // Profiles alone (no NIGHTLY_SCHEDULE) still deploy their schedules and the role that invokes the function.
+    const alone = schedulesOf({ NIGHTLY_SCHEDULE: '', NIGHTLY_REQUEST: '', NIGHTLY_PROFILES: 'staging-orders=cron(0 2 * * ? *)' });
+    expect(alone.map((s) => s.Properties.Name)).toEqual(['aurora-restore-unit-nightly-staging-orders']);
+    expect(schedulesOf({ NIGHTLY_SCHEDULE: '', NIGHTLY_REQUEST: '', NIGHTLY_PROFILES: '' })).toEqual([]);
+  });
+
+  it('names a long profile within Scheduler\'s 64 characters, distinct per profile', () => {
+    const long = `${'a'.repeat(60)}-x`;
+    const names = schedulesOf({ NIGHTLY_PROFILES: `${long}=rate(1 day);${long}y=rate(1 day)` }).map((s) => s.Properties.Name as string).slice(1);
+    expect(names).toHaveLength(2);
+    for (const n of names) expect(n).toMatch(/^[0-9a-zA-Z_.-]{1,64}$/);
+    expect(new Set(names).size).toBe(2);
+  });
+
+  it('refuses a bad entry, naming it', () => {
+    expect(problemsOf({ NIGHTLY_PROFILES: 'staging-orders' })).toEqual([expect.stringMatching(/^NIGHTLY_PROFILES: "staging-orders": expected NAME=cron/)]);
+    expect(problemsOf({ NIGHTLY_PROFILES: 'Staging=cron(0 2 * * ? *)' })).toEqual([expect.stringMatching(/^NIGHTLY_PROFILES: "Staging": expected a profile name/)]);
+    expect(problemsOf({ NIGHTLY_PROFILES: 'staging-orders=at(2026-01-01T00:00:00)' })).toEqual([expect.stringMatching(/^NIGHTLY_PROFILES: staging-orders: expected cron\(\.\.\.\) or rate/)]);
+    expect(problemsOf({ NIGHTLY_PROFILES: 'a=rate(1 day);a=rate(2 days)' })).toEqual(['NIGHTLY_PROFILES: a: listed twice']);
+  });
+});
+
 describe('NIGHTLY_REQUEST and saved refresh profiles', () => {
   it('takes a request, or {"profile": NAME} (the profile is read from Parameter Store when the schedule fires), naming what is wrong', () => {
     expect(problemsOf({ NIGHTLY_REQUEST: JSON.stringify({ profile: 'staging-orders' }) })).toEqual([]);

@@ -72,6 +72,8 @@ export const ids = {
   schedulerGroup: 'RecheckScheduleGroup',
   schedulerRole: 'SchedulerRole',
   nightlySchedule: 'NightlyRestoreSchedule',
+  /** A profile's schedule: the profile name in PascalCase (names are lowercase letters, digits and hyphens, so distinct names stay distinct). */
+  profileSchedule: (profile: string) => `NightlyProfile${profile.split('-').map((w) => (w ? w[0]!.toUpperCase() + w.slice(1) : 'X')).join('')}Schedule`,
   nightlyRole: 'NightlyScheduleRole',
   stateTable: 'StateTable',
   auditTable: 'AuditTable',

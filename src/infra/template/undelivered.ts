@@ -7,6 +7,7 @@
  */
 import { SUBSCRIPTIONS } from '../../events/subscriptions';
 import { DLQ_RETENTION_SECONDS, getAtt, ids, ref, type Cfn, type Ctx } from './common';
+import { hasNightly } from './scheduler';
 
 /**
  * A rule target's delivery settings: EventBridge's maximum retries for a day, then the dead-letter queue.
@@ -22,7 +23,7 @@ export const ruleIds = () => [...SUBSCRIPTIONS.flatMap((s) => s.patterns.map((p)
 
 export function undelivered(ctx: Ctx): Record<string, Cfn> {
   const { names, params } = ctx;
-  const schedulerRoles = [getAtt(ids.schedulerRole), ...(params.deployment.NIGHTLY_SCHEDULE && params.nightlyRequest ? [getAtt(ids.nightlyRole)] : [])];
+  const schedulerRoles = [getAtt(ids.schedulerRole), ...(hasNightly(params) ? [getAtt(ids.nightlyRole)] : [])];
   return {
     [ids.undeliveredQueue]: {
       Type: 'AWS::SQS::Queue',
