@@ -64,7 +64,8 @@ describe('awsDependencies', () => {
   });
 
   it('a handler that never touches RDS never builds an RDS client; RDS builds one per region on first use', async () => {
-    const deps = awsDependencies(env);
+    // The RDS call budget off: its permits are DynamoDB writes (tests/local/rds-budget.test.ts), not what this counts.
+    const deps = awsDependencies({ ...env, RDS_CALLS_PER_SECOND: '0' });
     void deps.notifier;
     void deps.secrets;
     void deps.dynamo;

@@ -62,7 +62,9 @@ describe('a crash after a side effect, before the state write', () => {
     const { state } = await run(p);
     expect(counters.afterSideEffect.createInstance).toBe(1);
     expect(state.status).toBe('SUCCEEDED');
-    expect(p.rds.calls.CreateDBInstance).toBe(1);
+    // At most one more CreateDBInstance, refused by RDS (DBInstanceAlreadyExists): a wake-up in the same second
+    // as the crashed one (the 15-minute restore and the 900 s safety net) asks too. One instance either way:
+    expect(p.rds.calls.CreateDBInstance).toBeLessThanOrEqual(2);
     const created = p.rds.history.filter((t) => t.from === null && t.tags?.['aurora-restore:operation-id'] === state.operation_id);
     expect(created.map((t) => t.kind).sort()).toEqual(['cluster', 'instance', 'snapshot']);
   });

@@ -30,7 +30,22 @@ export interface PendingSchedule {
   atMs: number;
 }
 
-export type Due = { kind: 'message'; message: HiddenMessage; dueMs: number } | { kind: 'schedule'; schedule: PendingSchedule; dueMs: number };
+/**
+ * A message a step sent itself with DelaySeconds (a re-check within 15 minutes). Moto delays it on the wall
+ * clock, so the harness holds it and sends it (delay 0) when its time comes, as it fires schedules.
+ */
+export interface PendingDelayed {
+  id: number;
+  /** Wall time (ms) at which SQS would deliver it. */
+  atMs: number;
+  offsetMs: number;
+  send: () => Promise<void>;
+}
+
+export type Due =
+  | { kind: 'message'; message: HiddenMessage; dueMs: number }
+  | { kind: 'schedule'; schedule: PendingSchedule; dueMs: number }
+  | { kind: 'delayed'; delayed: PendingDelayed; dueMs: number };
 
 export class HarnessTime {
   /** How far the harness has moved time ahead of the wall clock (ms). */
@@ -40,6 +55,8 @@ export class HarnessTime {
   private readonly hidden = new Map<string, HiddenMessage>();
   /** The offset when each schedule was first seen (it was made since the previous advance, under that offset). */
   private readonly scheduleOffsets = new Map<string, number>();
+  private readonly delayed = new Map<number, PendingDelayed>();
+  private nextDelayedId = 1;
 
   constructor(private readonly wallClock: () => number = Date.now) {}
 
@@ -66,6 +83,12 @@ export class HarnessTime {
     h.why = 'handed back';
   }
 
+  /** A step sent a delayed message: held until the harness's time reaches it (`send` delivers it then). */
+  delayedSent(delaySeconds: number, send: () => Promise<void>): void {
+    const id = this.nextDelayedId++;
+    this.delayed.set(id, { id, atMs: this.wallClock() + delaySeconds * 1000, offsetMs: this.offsetMs, send });
+  }
+
   /** The poller deleted the message (its record succeeded). */
   deleted(receiptHandle: string): void {
     this.hidden.delete(receiptHandle);
@@ -86,8 +109,10 @@ export class HarnessTime {
     const candidates: Due[] = [
       ...this.hiddenMessages().map((message) => ({ kind: 'message' as const, message, dueMs: message.visibleAtMs + message.offsetMs })),
       ...schedules.map((schedule) => ({ kind: 'schedule' as const, schedule, dueMs: schedule.atMs + this.scheduleOffsets.get(schedule.name)! })),
+      ...[...this.delayed.values()].map((delayed) => ({ kind: 'delayed' as const, delayed, dueMs: delayed.atMs + delayed.offsetMs })),
     ];
-    candidates.sort((a, b) => a.dueMs - b.dueMs || (a.kind === b.kind ? 0 : a.kind === 'message' ? -1 : 1));
+    const rank = { message: 0, delayed: 1, schedule: 2 } as const;
+    candidates.sort((a, b) => a.dueMs - b.dueMs || rank[a.kind] - rank[b.kind]);
     return candidates[0];
   }
 
@@ -101,6 +126,9 @@ export class HarnessTime {
     if (due.kind === 'message') {
       due.message.visibleAtMs = this.wallClock();
       this.advances.push({ kind: 'message', what: `${due.message.why}: ${due.message.messageId}`, byMs });
+    } else if (due.kind === 'delayed') {
+      this.delayed.delete(due.delayed.id);
+      this.advances.push({ kind: 'delayed', what: `delayed message #${due.delayed.id}`, byMs });
     } else {
       this.scheduleOffsets.delete(due.schedule.name);
       this.advances.push({ kind: 'schedule', what: due.schedule.name, byMs });
