@@ -362,7 +362,7 @@ function fleetNote(r: BenchResult): string {
     (incomplete
       ? "In the baseline a call still throttled after the seed's retries (3, 6, 12 s) fails its restore; the choreography hands such a message back to SQS (a wait step re-checks later), so its restores end later instead of failing, until maxReceiveCount or the deadline. "
       : '') +
-    (choreoBest ? 'The choreography completes at least as many, because it makes a third of the calls, its queues cap each step at 5 × 10 messages in flight, and it retries the throttled call rather than the whole step. ' : '') +
+    (choreoBest ? 'The choreography completes at least as many, because it makes a fraction of the calls, every call first takes a permit of the shared RDS call budget (a refused step waits in its queue instead of calling), and it retries the throttled call rather than the whole step. ' : '') +
     (runs.every(({ ff }) => ff.allTerminal) ? 'Every operation ended (succeeded or failed) in every design.' : 'Some operations did not end: see the fleet table.');
 }
 
