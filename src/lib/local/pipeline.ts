@@ -237,13 +237,20 @@ export class LocalPipeline {
     for (const f of DATA_FILES) await rm(join(dir, f), { force: true });
   }
 
+  /**
+   * Operation ids: seeded when the pipeline is (a bench or test run is then reproducible to the id, and so
+   * are the names and the simulated copy progress derived from it); random otherwise.
+   */
+  private idRandomSource?: () => number;
+  private readonly idRandom = () => (this.idRandomSource ??= this.options.seed !== undefined ? seededRandom(this.options.seed * 7919 + 104_729) : Math.random)();
+
   /** The scenario's default request with the given overrides, validated (throws a zod error naming the field). */
   request(overrides: RestoreRequestInput | Record<string, unknown> = {}) {
     return restoreRequest.parse({ ...(this.scenario.request ?? {}), ...overrides });
   }
 
   /** Puts `RestoreRequested` on the bus, as the CLI and the API do on AWS. Returns the operation id. */
-  async startRestore(request: RestoreRequestInput | Record<string, unknown>, operationId: string = newOperationId(this.clock.now())): Promise<string> {
+  async startRestore(request: RestoreRequestInput | Record<string, unknown>, operationId: string = newOperationId(this.clock.now(), this.idRandom)): Promise<string> {
     const valid = restoreRequest.parse(request);
     await this.deps.bus.publish([domainEvent('RestoreRequested', operationId, this.clock.now(), { request: valid })]);
     return operationId;
