@@ -15,7 +15,9 @@ import { restoreRequest } from '../../src/schemas/restore-request';
  */
 let p: LocalPipeline;
 beforeAll(async () => {
-  p = await LocalPipeline.open();
+  // Without the RDS call budget: its in-process waits sleep on the virtual clock, which nothing drives here,
+  // and would outlive the test (what is under test is the batch, not the budget: tests/local/rds-budget.test.ts).
+  p = await LocalPipeline.open({ env: { RDS_CALLS_PER_SECOND: '0' } });
 });
 afterAll(async () => {
   await p?.close();
