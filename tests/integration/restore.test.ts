@@ -193,19 +193,25 @@ describe('duplicates, reordering and lost events', () => {
     // The safety net beyond this run: a re-check within 15 minutes travels on SQS, not the bus, and would
     // recover the operation by itself; here only the replay can.
     const p = await pipeline({ env: { SAFETY_RECHECK_SECONDS: '3600' } });
-    const start = p.clock.now().getTime();
-    // The bus is down from +36 to +38 minutes: the cluster becomes available at +37, and the events of
-    // that moment (RDS "created" events, ClusterAvailable, ...) are archived but reach no queue.
-    p.bus.setOutage(start + 36 * 60_000, start + 38 * 60_000);
     const id = await p.startRestore(p.request());
-    await p.runUntilTerminal([id], { maxVirtualMs: 50 * 60_000 }); // stop before the watchdog would fail it
+    // When the restore starts depends on when the copy was seen done (its checks follow PercentProgress):
+    // run until RDS starts restoring the cluster, then take the bus down for the minute around the moment
+    // it becomes available (the scenario's 15 minutes later). The events of that moment (RDS "created"
+    // events, ...) are archived but reach no queue.
+    const restoring = () => p.rds.history.some((t) => t.kind === 'cluster' && t.id === 'aurora-staging' && t.from === null);
+    await p.runtime.runUntil(restoring, { maxVirtualMs: 40 * 60_000 });
+    expect(restoring()).toBe(true);
+    const available = p.clock.now().getTime() + 15 * 60_000;
+    const [from, to] = [available - 60_000, available + 60_000];
+    p.bus.setOutage(from, to);
+    await p.runUntilTerminal([id], { maxVirtualMs: 30 * 60_000 }); // stop before the watchdog would fail it
     const stuck = (await p.status(id))!;
     // the RDS events and the re-check of that moment went into the outage: nothing moves it any more
     expect(['RESTORE_IN_PROGRESS', 'CLUSTER_AVAILABLE']).toContain(stuck.status);
     const before = mutatingCalls(p);
 
     p.bus.clearOutages();
-    const { replayed, operations } = await p.replay({ from: new Date(start + 36 * 60_000), to: new Date(start + 38 * 60_000) });
+    const { replayed, operations } = await p.replay({ from: new Date(from), to: new Date(to) });
     expect(replayed).toBeGreaterThan(0);
     expect(operations).toEqual([id]);
     const after = (await p.status(id))!;
