@@ -1,7 +1,7 @@
 import { isFault } from '../errors';
 import type { Step, StepResult } from '../step-runner';
 import { OPERATION_TAG } from '../tags';
-import { RECHECK_IN, swapNames } from './swap';
+import { RECHECK_IN, renameWaiting, swapNames } from './swap';
 
 /** swap-in: renames the new cluster (`<target>-new-<op>`) to the target's name (see swap.ts). */
 export const swapIn: Step = {
@@ -14,7 +14,7 @@ export const swapIn: Step = {
     const { state, deps } = ctx;
     const region = state.parameters.target_region;
     const n = await swapNames(ctx);
-    const waiting = (audit: { type: string; details: Record<string, unknown> }): StepResult => ({ kind: 'waiting', check: RECHECK_IN.check, delaySeconds: RECHECK_IN.delaySeconds(deps.config), audit });
+    const waiting = (audit: { type: string; details: Record<string, unknown> }) => renameWaiting(RECHECK_IN, deps.config, audit);
     const current = await ctx.retry(() => deps.rds.describeCluster(region, n.target));
     if (current) {
       if (current.tags[OPERATION_TAG] !== state.operation_id) {

@@ -2,7 +2,7 @@ import { isFault } from '../errors';
 import { deletionVerdict } from '../safety';
 import type { Step, StepResult } from '../step-runner';
 import { OPERATION_TAG } from '../tags';
-import { RECHECK_OUT, swapNames } from './swap';
+import { RECHECK_OUT, renameWaiting, swapNames } from './swap';
 
 /** swap-out: renames the old target away (`<target>-old-<op>`), so its name is free (see swap.ts). */
 export const swapOut: Step = {
@@ -15,7 +15,7 @@ export const swapOut: Step = {
     const { state, deps } = ctx;
     const region = state.parameters.target_region;
     const n = await swapNames(ctx);
-    const waiting = (audit: { type: string; details: Record<string, unknown> }): StepResult => ({ kind: 'waiting', check: RECHECK_OUT.check, delaySeconds: RECHECK_OUT.delaySeconds(deps.config), audit });
+    const waiting = (audit: { type: string; details: Record<string, unknown> }) => renameWaiting(RECHECK_OUT, deps.config, audit);
     const old = await ctx.retry(() => deps.rds.describeCluster(region, n.target));
     // Free (never there, or renamed away), or already ours (swap-in ran on a replay before this record was acked).
     if (!old || old.tags[OPERATION_TAG] === state.operation_id) {

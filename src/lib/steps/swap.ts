@@ -11,13 +11,21 @@
  */
 // What the two swap steps share; each step is a module of its own (swap-out.ts, swap-in.ts).
 import type { Config } from '../../schemas/config';
-import type { StepContext } from '../step-runner';
+import type { StepContext, StepResult } from '../step-runner';
 import { retiredClusterId, temporaryClusterId } from './names';
 
 export const RECHECK_OUT = { check: 'swap-out', delaySeconds: (c: Config) => c.RENAME_RECHECK_SECONDS } as const;
 export const RECHECK_IN = { check: 'swap-in', delaySeconds: (c: Config) => c.RENAME_RECHECK_SECONDS } as const;
 
 /** The names the swap moves between, indexed so that their RDS events (rename, deletion) find the operation. */
+/** A rename wait's result: its re-check after RENAME_RECHECK_SECONDS, with what it saw. */
+export const renameWaiting = (recheck: typeof RECHECK_OUT | typeof RECHECK_IN, config: Config, audit: { type: string; details: Record<string, unknown> }): StepResult => ({
+  kind: 'waiting',
+  check: recheck.check,
+  delaySeconds: recheck.delaySeconds(config),
+  audit,
+});
+
 export async function swapNames(ctx: StepContext) {
   const { state, store } = ctx;
   const p = state.parameters;
